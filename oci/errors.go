@@ -1,9 +1,14 @@
 package oci
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
+	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -106,3 +111,31 @@ func (e *mismatchError) Error() string {
 }
 
 func (e *mismatchError) Unwrap() error { return e.kind }
+
+// Temporary reports whether err is worth retrying: a registry that answered
+// 408, 429 or 5xx, a connection that was reset or cut short, or a timeout.
+// Authentication, authorisation, not-found and mismatch errors are final.
+func Temporary(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	for _, final := range []error{ErrDigestMismatch, ErrSizeMismatch, ErrUnauthorized, ErrDenied, ErrNotFound, ErrUnsupported, ErrInvalidReference, ErrTooLarge} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Status != 0 {
+		return e.Status == http.StatusRequestTimeout || e.Status == http.StatusTooManyRequests || e.Status >= 500
+	}
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
