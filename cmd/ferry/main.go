@@ -1,0 +1,20 @@
+// Command ferry carries Kubernetes software across an air gap: it copies OCM
+// component versions with every image they name between registries and
+// offline bundles, and localizes their manifests for GitOps.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ferry-oci/ferry/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

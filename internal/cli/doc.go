@@ -1,0 +1,8 @@
+// Package cli is ferry's command line: cobra commands that check flags,
+// fill an options struct, call one library function and print its result.
+//
+// Results go to stdout as a table, YAML or JSON (-o); logs, progress and
+// errors go to stderr. Errors print as "ferry: <what> <on which input>:
+// <cause>" with at most one "hint:" line, and map to exit codes: 0 success,
+// 1 failure, 2 bad usage. Only this package imports cobra and progressbar.
+package cli

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+)
+
+// tableWriter writes aligned columns.
+type tableWriter struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer) *tableWriter {
+	return &tableWriter{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+}
+
+func (t *tableWriter) row(cols ...string) { fmt.Fprintln(t.tw, strings.Join(cols, "\t")) }
+
+func (t *tableWriter) flush() error { return t.tw.Flush() }
+
+// print writes v to stdout as JSON or YAML, or, for the table format, as
+// the table draws it.
+func (g *globals) print(v any, table func(*tableWriter)) error {
+	switch g.output {
+	case "json":
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = g.stdout.Write(b)
+		return err
+	}
+	t := newTable(g.stdout)
+	table(t)
+	return t.flush()
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ferry-oci/ferry/oci/remote"
+)
+
+// registryFlags are the flags of every command that talks to a registry.
+type registryFlags struct {
+	config       string
+	caFile       string
+	certFile     string
+	keyFile      string
+	plainHTTP    bool
+	insecureTLS  bool
+	retries      int
+}
+
+func (f *registryFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.config, "registry-config", "", "Docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json, with its credential helpers)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with CA certificates to trust for registries, in addition to the system's")
+	fs.StringVar(&f.certFile, "cert-file", "", "PEM client certificate for registries that require mutual TLS (with --key-file)")
+	fs.StringVar(&f.keyFile, "key-file", "", "PEM private key of --cert-file")
+	fs.BoolVar(&f.plainHTTP, "plain-http", false, "allow plain HTTP to registries that are not on a loopback address")
+	fs.BoolVar(&f.insecureTLS, "insecure-skip-tls-verify", false, "do not verify registries' TLS certificates (dangerous: anyone on the path can read and change what is copied)")
+	fs.IntVar(&f.retries, "retries", 5, "attempts per registry request on 5xx, 429 and dropped connections")
+}
+
+func (f *registryFlags) validate() error {
+	if (f.certFile == "") != (f.keyFile == "") {
+		return usageErr(errors.New("--cert-file and --key-file go together"))
+	}
+	for _, p := range []struct{ flag, path string }{{"--registry-config", f.config}, {"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
+		if p.path == "" {
+			continue
+		}
+		if _, err := os.Stat(p.path); err != nil {
+			return usageErr(fmt.Errorf("%s %s: %w", p.flag, p.path, err))
+		}
+	}
+	if f.retries < 1 {
+		return usageErr(fmt.Errorf("--retries %d: want at least 1", f.retries))
+	}
+	return nil
+}
+
+// remoteStore returns the registry Store the flags describe. plainHTTP adds
+// to --plain-http for references that ask for it themselves (http://).
+func (g *globals) remoteStore(plainHTTP bool) (*remote.Store, error) {
+	f := g.registry
+	if f.insecureTLS {
+		g.logger().Warn("TLS verification is off (--insecure-skip-tls-verify): anyone on the network path can read and change what ferry copies")
+	}
+	opts := []remote.Option{
+		remote.WithUserAgent(UserAgent()),
+		remote.WithPlainHTTP(f.plainHTTP || plainHTTP),
+		remote.WithInsecureSkipTLSVerify(f.insecureTLS),
+		remote.WithRetry(f.retries, 0),
+	}
+	if f.config != "" {
+		opts = append(opts, remote.WithRegistryConfig(f.config))
+	}
+	if f.caFile != "" {
+		opts = append(opts, remote.WithCAFile(f.caFile))
+	}
+	if f.certFile != "" {
+		opts = append(opts, remote.WithClientCert(f.certFile, f.keyFile))
+	}
+	if g.verbosity >= 2 {
+		opts = append(opts, remote.WithLogger(g.logger()))
+	}
+	return remote.New(opts...)
+}
+
+// isUntrustedCertificate reports whether err is a TLS certificate that did
+// not verify.
+func isUntrustedCertificate(err error) bool {
+	var ua x509.UnknownAuthorityError
+	var cv *tls.CertificateVerificationError
+	var ci x509.CertificateInvalidError
+	var hn x509.HostnameError
+	return errors.As(err, &ua) || errors.As(err, &cv) || errors.As(err, &ci) || errors.As(err, &hn)
+}
+
+func isPlainHTTPRefused(err error) bool { return errors.Is(err, remote.ErrPlainHTTP) }

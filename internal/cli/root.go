@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	output     string // table, yaml or json
+	verbosity  int    // -v count
+	noProgress bool
+	registry   registryFlags
+
+	stdout, stderr io.Writer
+
+	logOnce sync.Once
+	log     *slog.Logger
+}
+
+// Execute runs the ferry command line with args and returns the exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return report(stderr, err)
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ferry",
+		Short: "Carry Kubernetes software across an air gap",
+		Long: `ferry copies OCM component versions, with every image, chart and blob they name,
+between registries and offline bundles, and rewrites their Kubernetes manifests
+to name the private copies.
+
+  bastion host:   ferry transfer SRC DST
+  offline:        ferry bundle create SRC -o release.tar   (outside)
+                  ferry bundle import release.tar DST      (inside)
+  GitOps:         ferry localize REF --resource manifests --push oci://DST/app:1.0`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		DisableAutoGenTag: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.validate()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, yaml or json")
+	pf.CountVarP(&g.verbosity, "verbose", "v", "log more: -v for progress details, -vv for every request")
+	pf.BoolVar(&g.noProgress, "no-progress", false, "print no progress bars, only plain log lines")
+	g.registry.addFlags(pf)
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddGroup(&cobra.Group{ID: "main", Title: "Moving releases:"}, &cobra.Group{ID: "other", Title: "Other commands:"})
+	for _, c := range []*cobra.Command{
+		newArtifactCmd(g),
+		newServeCmd(g),
+		newVersionCmd(g),
+	} {
+		if c.GroupID == "" {
+			c.GroupID = "other"
+		}
+		root.AddCommand(c)
+	}
+	root.SetHelpCommandGroupID("other")
+	root.SetCompletionCommandGroupID("other")
+	return root
+}
+
+func (g *globals) validate() error {
+	switch g.output {
+	case "table", "yaml", "json":
+	default:
+		return usageErr(errorf("--output %q: want table, yaml or json", g.output))
+	}
+	return g.registry.validate()
+}

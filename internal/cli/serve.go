@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/internal/serve"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var o serve.Options
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run an OCI registry (CNCF distribution) for bastion hosts, demos and tests",
+		Long: `serve runs the CNCF distribution registry inside ferry: a private registry on a
+bastion host or inside the air gap, with no other software to install.
+
+It listens on 127.0.0.1:5000 unless told otherwise and keeps its content in
+memory unless --root names a directory (created if missing), which survives
+restarts. --config takes a full distribution configuration file, so any storage
+driver this build has can be used; flags override the file's keys. The
+registry stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
+		Example: `  # A registry whose content survives restarts
+  ferry serve --root /var/lib/ferry/registry
+
+  # Reachable from other hosts, with TLS and basic auth (htpasswd -Bc users alice)
+  ferry serve --addr 0.0.0.0:5443 --root /srv/registry \
+    --tls-cert registry.crt --tls-key registry.key --htpasswd users
+
+  # Any distribution setting, from its own configuration file
+  ferry serve --config registry.yml`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.verbosity > 0 && o.LogLevel == "" {
+				o.LogLevel = "info"
+			}
+			o.LogOutput = g.stderr
+			srv, err := serve.New(o)
+			if err != nil {
+				var ce *serve.ConfigError
+				if errors.As(err, &ce) {
+					return usageErr(fmt.Errorf("serve: %w", err))
+				}
+				return fmt.Errorf("serve: %w", err)
+			}
+			return srv.Run(cmd.Context(), func(s *serve.Server) {
+				fmt.Fprintf(g.stdout, "ferry serve: listening on %s\n", s.URL())
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", "", "address to listen on, host:port (default "+serve.DefaultAddr+"; port 0 picks a free one)")
+	f.StringVar(&o.Root, "root", "", "directory for the registry's content, created if missing (default: in memory, lost on exit)")
+	f.StringVar(&o.ConfigFile, "config", "", "distribution configuration file (version 0.1); flags override its keys")
+	f.StringVar(&o.TLSCert, "tls-cert", "", "PEM certificate to serve TLS with (with --tls-key)")
+	f.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.StringVar(&o.Htpasswd, "htpasswd", "", "htpasswd file (bcrypt entries, htpasswd -B) for basic auth")
+	f.BoolVar(&o.ReadOnly, "read-only", false, "refuse every push and delete")
+	f.StringVar(&o.LogLevel, "log-level", "", "distribution's log level: error, warn, info, debug (default error; info with -v)")
+	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
+	return cmd
+}

@@ -1,0 +1,396 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferry-oci/ferry/oci"
+)
+
+// Options tune a Run. The zero value works.
+type Options struct {
+	// Jobs is how many blobs and manifests are in flight at once; <= 0 means 8.
+	Jobs int
+	// Attempts is how often one blob copy is tried when it fails with a
+	// temporary error (oci.Temporary); <= 0 means 4. A store's own
+	// per-request retries come on top.
+	Attempts int
+	// Backoff is the wait before the second attempt, doubled for each
+	// further one, with jitter; <= 0 means 500ms.
+	Backoff time.Duration
+	// Progress, when set, is called from many goroutines as the run goes;
+	// it must be quick and safe for concurrent use.
+	Progress func(Event)
+	// Logger receives debug lines; nil means none.
+	Logger *slog.Logger
+}
+
+func (o Options) jobs() int {
+	if o.Jobs <= 0 {
+		return 8
+	}
+	return o.Jobs
+}
+
+func (o Options) attempts() int {
+	if o.Attempts <= 0 {
+		return 4
+	}
+	return o.Attempts
+}
+
+func (o Options) backoff() time.Duration {
+	if o.Backoff <= 0 {
+		return 500 * time.Millisecond
+	}
+	return o.Backoff
+}
+
+func (o Options) emit(e Event) {
+	if o.Progress != nil {
+		o.Progress(e)
+	}
+}
+
+func (o Options) debug(msg string, args ...any) {
+	if o.Logger != nil {
+		o.Logger.Debug(msg, args...)
+	}
+}
+
+// Run copies what p plans from src to dst: blobs first (each unique blob
+// once, then mounted into the other repositories that need it where dst can
+// mount), then manifests children first, then tags. Artifacts whose target
+// tag or digest already holds the same manifest are skipped with everything
+// below them, so a re-run copies nothing it copied before.
+//
+// Run stops at the first error that survives its attempts and returns it
+// with the Report of what was done until then. Nothing is tagged unless
+// every blob and manifest below the tag is in dst.
+func Run(ctx context.Context, p *Plan, src oci.Reader, dst oci.Store, o Options) (*Report, error) {
+	r := &run{plan: p, src: src, dst: dst, o: o, start: time.Now(), done: map[key]bool{}}
+	err := r.run(ctx)
+	rep := r.report()
+	return rep, err
+}
+
+type run struct {
+	plan  *Plan
+	src   oci.Reader
+	dst   oci.Store
+	o     Options
+	start time.Time
+
+	mu   sync.Mutex
+	done map[key]bool // artifacts already complete in dst
+
+	blobsCopied, blobsSkipped, blobsMounted    atomic.Int64
+	bytesCopied, bytesSkipped, bytesMounted    atomic.Int64
+	manifestsPushed, manifestsSkipped, tagsSet atomic.Int64
+}
+
+func (r *run) run(ctx context.Context) error {
+	if err := r.checkExisting(ctx); err != nil {
+		return err
+	}
+	if err := r.copyBlobs(ctx); err != nil {
+		return err
+	}
+	if err := r.pushManifests(ctx); err != nil {
+		return err
+	}
+	return r.setTags(ctx)
+}
+
+// checkExisting marks every root artifact that dst already holds (and every
+// artifact below it) as done, so that a re-run reads manifests only.
+func (r *run) checkExisting(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.jobs())
+	for _, a := range r.plan.roots() {
+		g.Go(func() error {
+			ok, err := r.dst.Exists(gctx, a.Target, a.Descriptor())
+			if err != nil {
+				return fmt.Errorf("checking %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "exists"))
+			}
+			if ok {
+				r.markDone(a)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (r *run) markDone(a *Artifact) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var mark func(a *Artifact)
+	byKey := r.artifactsByKey()
+	mark = func(a *Artifact) {
+		k := key{a.Target, a.Digest}
+		if r.done[k] {
+			return
+		}
+		r.done[k] = true
+		for _, c := range a.Children {
+			if ca, ok := byKey[key{a.Target, c}]; ok {
+				mark(ca)
+			}
+		}
+	}
+	mark(a)
+}
+
+func (r *run) artifactsByKey() map[key]*Artifact {
+	m := make(map[key]*Artifact, len(r.plan.Artifacts))
+	for i := range r.plan.Artifacts {
+		a := &r.plan.Artifacts[i]
+		m[key{a.Target, a.Digest}] = a
+	}
+	return m
+}
+
+func (r *run) isDone(a *Artifact) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.done[key{a.Target, a.Digest}]
+}
+
+// neededTargets returns, for each blob, the target repositories of
+// artifacts that are not done yet.
+func (r *run) neededTargets() map[v1.Hash][]string {
+	need := map[v1.Hash][]string{}
+	for i := range r.plan.Artifacts {
+		a := &r.plan.Artifacts[i]
+		if r.isDone(a) {
+			continue
+		}
+		for _, b := range a.Blobs {
+			if !slices.Contains(need[b], a.Target) {
+				need[b] = append(need[b], a.Target)
+			}
+		}
+	}
+	return need
+}
+
+func (r *run) copyBlobs(ctx context.Context) error {
+	need := r.neededTargets()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.jobs())
+	// Largest first: the long transfers start early and the pool drains evenly.
+	order := make([]*Blob, 0, len(r.plan.Blobs))
+	for i := range r.plan.Blobs {
+		b := &r.plan.Blobs[i]
+		if len(need[b.Digest]) > 0 {
+			order = append(order, b)
+		} else {
+			r.blobsSkipped.Add(1)
+			r.bytesSkipped.Add(b.Size)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b *Blob) int { return int(min(max(b.Size-a.Size, -1), 1)) })
+	for _, b := range order {
+		targets := need[b.Digest]
+		g.Go(func() error { return r.copyBlob(gctx, b, targets) })
+	}
+	return g.Wait()
+}
+
+// copyBlob makes blob b present in every repository of targets: the first
+// gets the bytes (unless it has them), the others a mount where dst can.
+func (r *run) copyBlob(ctx context.Context, b *Blob, targets []string) error {
+	d := b.Descriptor()
+	r.o.emit(Event{Kind: BlobStarted, Digest: b.Digest, Size: b.Size})
+	mounter, canMount := r.dst.(oci.Mounter)
+	have := "" // a target repository known to hold the blob
+	for _, repo := range targets {
+		ok, err := r.dst.Exists(ctx, repo, d)
+		if err != nil {
+			return fmt.Errorf("checking blob %s in %s: %w", b.Digest, repo, oci.WithSide(err, oci.Destination, "exists"))
+		}
+		switch {
+		case ok:
+			r.blobsSkipped.Add(1)
+			r.bytesSkipped.Add(b.Size)
+			r.o.emit(Event{Kind: BlobDone, Digest: b.Digest, Size: b.Size, Repo: repo, Outcome: Skipped})
+		case have != "" && canMount && mounter.Mount(ctx, have, repo, d) == nil:
+			r.blobsMounted.Add(1)
+			r.bytesMounted.Add(b.Size)
+			r.o.emit(Event{Kind: BlobDone, Digest: b.Digest, Size: b.Size, Repo: repo, Outcome: Mounted})
+		default:
+			if err := r.pushBlob(ctx, b, repo); err != nil {
+				return err
+			}
+			r.blobsCopied.Add(1)
+			r.bytesCopied.Add(b.Size)
+			r.o.emit(Event{Kind: BlobDone, Digest: b.Digest, Size: b.Size, Repo: repo, Outcome: Copied})
+		}
+		if have == "" {
+			have = repo
+		}
+	}
+	return nil
+}
+
+// pushBlob streams b from the source into repo, verifying it on the way, and
+// tries again on temporary errors.
+func (r *run) pushBlob(ctx context.Context, b *Blob, repo string) error {
+	d := b.Descriptor()
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = r.pushBlobOnce(ctx, b, repo)
+		if err == nil || !oci.Temporary(err) || attempt >= r.o.attempts() || ctx.Err() != nil {
+			break
+		}
+		wait := r.o.backoff() << (attempt - 1)
+		wait += rand.N(wait/2 + 1)
+		r.o.debug("retrying blob copy", "digest", d.Digest, "attempt", attempt+1, "wait", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("copying blob %s (%d bytes) from %s to %s: %w", b.Digest, b.Size, b.Source, repo, err)
+	}
+	return nil
+}
+
+func (r *run) pushBlobOnce(ctx context.Context, b *Blob, repo string) error {
+	d := b.Descriptor()
+	rc, err := r.src.Fetch(ctx, b.Source, d)
+	if err != nil {
+		return oci.WithSide(err, oci.Source, "fetch")
+	}
+	defer rc.Close()
+	vr, err := oci.VerifyReader(&progressReader{r: rc, o: r.o, digest: b.Digest}, d)
+	if err != nil {
+		return err
+	}
+	if err := r.dst.Push(ctx, repo, d, vr); err != nil {
+		// A mismatch found while reading the source is the source's fault.
+		var se *sourceError
+		if errors.As(err, &se) || errors.Is(err, oci.ErrDigestMismatch) || errors.Is(err, oci.ErrSizeMismatch) {
+			return oci.WithSide(err, oci.Source, "fetch")
+		}
+		return oci.WithSide(err, oci.Destination, "push")
+	}
+	return nil
+}
+
+// sourceError marks an error that came out of the source reader during a push.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// progressReader reports bytes read in steps of at least progressStep.
+type progressReader struct {
+	r       io.Reader
+	o       Options
+	digest  v1.Hash
+	pending int64
+}
+
+const progressStep = 256 << 10
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.pending += int64(n)
+	if p.pending >= progressStep || (err != nil && p.pending > 0) {
+		p.o.emit(Event{Kind: BlobBytes, Digest: p.digest, Size: p.pending})
+		p.pending = 0
+	}
+	if err != nil && err != io.EOF {
+		err = &sourceError{err}
+	}
+	return n, err
+}
+
+func (r *run) pushManifests(ctx context.Context) error {
+	for _, level := range r.plan.levels() {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(r.o.jobs())
+		for _, a := range level {
+			if r.isDone(a) {
+				r.manifestsSkipped.Add(1)
+				continue
+			}
+			g.Go(func() error { return r.pushManifest(gctx, a) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
+	d := a.Descriptor()
+	ok, err := r.dst.Exists(ctx, a.Target, d)
+	if err != nil {
+		return fmt.Errorf("checking manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "exists"))
+	}
+	if ok {
+		r.manifestsSkipped.Add(1)
+		return nil
+	}
+	b := a.manifest
+	if b == nil {
+		if b, err = oci.FetchBytes(ctx, r.src, a.Source, d, oci.MaxManifestBytes); err != nil {
+			return fmt.Errorf("reading manifest %s@%s: %w", a.Source, a.Digest, oci.WithSide(err, oci.Source, "fetch"))
+		}
+	}
+	if err := oci.PushBytes(ctx, r.dst, a.Target, d, b); err != nil {
+		return fmt.Errorf("pushing manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "push"))
+	}
+	r.manifestsPushed.Add(1)
+	r.o.emit(Event{Kind: ManifestDone, Digest: a.Digest, Size: a.Size, Repo: a.Target})
+	return nil
+}
+
+func (r *run) setTags(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.jobs())
+	for i := range r.plan.Artifacts {
+		a := &r.plan.Artifacts[i]
+		for _, tag := range a.Tags {
+			g.Go(func() error { return r.setTag(gctx, a, tag) })
+		}
+	}
+	return g.Wait()
+}
+
+func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
+	ref, err := oci.ParseRef(a.Target + ":" + tag)
+	if err != nil {
+		return err
+	}
+	cur, err := r.dst.Resolve(ctx, ref)
+	if err == nil && cur.Digest == a.Digest {
+		return nil
+	}
+	if err != nil && !errors.Is(err, oci.ErrNotFound) {
+		return fmt.Errorf("resolving %s: %w", ref, oci.WithSide(err, oci.Destination, "resolve"))
+	}
+	if err := r.dst.Tag(ctx, ref, a.Descriptor()); err != nil {
+		return fmt.Errorf("tagging %s: %w", ref, oci.WithSide(err, oci.Destination, "tag"))
+	}
+	r.tagsSet.Add(1)
+	r.o.emit(Event{Kind: TagDone, Digest: a.Digest, Repo: ref.String()})
+	return nil
+}
