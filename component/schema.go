@@ -1,0 +1,200 @@
+package component
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"sigs.k8s.io/yaml"
+)
+
+// The official schemas, copied verbatim from OCM (see schemas/README.md).
+var (
+	//go:embed schemas/component-descriptor-v2-schema.yaml
+	schemaV2YAML []byte
+	//go:embed schemas/component-descriptor-ocm-v3-schema.yaml
+	schemaV3YAML []byte
+)
+
+var (
+	schemasOnce sync.Once
+	schemaV2    *jsonschema.Schema
+	schemaV3    *jsonschema.Schema
+	schemasErr  error
+)
+
+func compileSchemas() {
+	c := jsonschema.NewCompiler()
+	add := func(url string, src []byte) {
+		if schemasErr != nil {
+			return
+		}
+		j, err := yaml.YAMLToJSON(src)
+		if err != nil {
+			schemasErr = err
+			return
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+		if err != nil {
+			schemasErr = err
+			return
+		}
+		schemasErr = c.AddResource(url, doc)
+	}
+	const v2URL = "https://gardener.cloud/schemas/component-descriptor-v2"
+	const v3URL = "https://gardener.cloud/schemas/component-descriptor-ocm-v3alpha1"
+	add(v2URL, schemaV2YAML)
+	add(v3URL, schemaV3YAML)
+	if schemasErr != nil {
+		return
+	}
+	if schemaV2, schemasErr = c.Compile(v2URL); schemasErr != nil {
+		return
+	}
+	schemaV3, schemasErr = c.Compile(v3URL)
+}
+
+var printer = message.NewPrinter(language.English)
+
+// validateSchema checks doc (generic JSON values) against the official
+// schema of scheme and returns every violation as a ValidationError.
+func validateSchema(scheme Scheme, doc any) error {
+	schemasOnce.Do(compileSchemas)
+	if schemasErr != nil {
+		return fmt.Errorf("compiling embedded descriptor schemas: %w", schemasErr)
+	}
+	sch := schemaV2
+	if scheme == SchemeV3Alpha1 {
+		sch = schemaV3
+	}
+	err := sch.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("validating descriptor against the %s schema: %w", scheme, err)
+	}
+	var all, nonNull ValidationErrors
+	collectSchemaErrors(ve, doc, &all, nil)
+	for _, e := range all {
+		if !e.nullBranch {
+			nonNull = append(nonNull, e)
+		}
+	}
+	if len(nonNull) > 0 {
+		all = nonNull
+	}
+	return dedupe(all)
+}
+
+// collectSchemaErrors flattens ve to its leaves. parent is the instance
+// location of the enclosing error: jsonschema v6.0.3 gives propertyNames
+// errors a location slice it later reuses, so they take their parent's.
+func collectSchemaErrors(ve *jsonschema.ValidationError, doc any, out *ValidationErrors, parent []string) {
+	if k, ok := ve.ErrorKind.(*kind.PropertyNames); ok {
+		// the causes describe the key as a document of its own: report them at the key
+		rule := "key is not allowed"
+		if len(ve.Causes) > 0 {
+			rule = "key: " + leafMessage(ve.Causes[0])
+		}
+		*out = append(*out, &ValidationError{Path: joinPath(instancePath(doc, parent), k.Property), Rule: "schema: " + rule})
+		return
+	}
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collectSchemaErrors(c, doc, out, ve.InstanceLocation)
+		}
+		return
+	}
+	path := instancePath(doc, ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, &ValidationError{Path: joinPath(path, m), Rule: "required by the schema, missing"})
+		}
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, &ValidationError{Path: joinPath(path, p), Rule: "not allowed by the schema (additionalProperties: false)"})
+		}
+	case *kind.Type:
+		*out = append(*out, &ValidationError{
+			Path:       orRoot(path),
+			Rule:       "schema: " + k.LocalizedString(printer),
+			nullBranch: len(k.Want) == 1 && k.Want[0] == "null",
+		})
+	default:
+		*out = append(*out, &ValidationError{Path: orRoot(path), Rule: "schema: " + ve.ErrorKind.LocalizedString(printer)})
+	}
+}
+
+func dedupe(l ValidationErrors) ValidationErrors {
+	seen := map[string]bool{}
+	var out ValidationErrors
+	for _, e := range l {
+		k := e.Path + "\x00" + e.Rule
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "(document)"
+	}
+	return p
+}
+
+func joinPath(base, key string) string {
+	if base == "" {
+		return key
+	}
+	return base + "." + key
+}
+
+// instancePath renders a JSON pointer's segments as component.resources[2].name,
+// using the document to tell list indexes from map keys.
+func instancePath(doc any, segs []string) string {
+	var b strings.Builder
+	cur := doc
+	for _, s := range segs {
+		switch v := cur.(type) {
+		case []any:
+			b.WriteString("[" + s + "]")
+			if i, err := strconv.Atoi(s); err == nil && i >= 0 && i < len(v) {
+				cur = v[i]
+			} else {
+				cur = nil
+			}
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+			if m, ok := v.(map[string]any); ok {
+				cur = m[s]
+			} else {
+				cur = nil
+			}
+		}
+	}
+	return b.String()
+}
+
+func leafMessage(ve *jsonschema.ValidationError) string {
+	for len(ve.Causes) > 0 {
+		ve = ve.Causes[0]
+	}
+	return ve.ErrorKind.LocalizedString(printer)
+}
