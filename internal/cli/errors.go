@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/oci/remote"
 )
 
 // Exit codes.
@@ -83,10 +84,9 @@ func hintFor(err error) string {
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return "run 'ferry help' or add --help to the command for its usage"
 	}
-	var oe *oci.Error
-	host := "the registry"
-	if errors.As(err, &oe) && oe.Ref != "" {
-		host, _, _ = strings.Cut(oe.Ref, "/")
+	host := remote.Host(err)
+	if host == "" {
+		host = "the registry"
 	}
 	switch {
 	case isUntrustedCertificate(err):

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -14,13 +13,13 @@ import (
 
 // registryFlags are the flags of every command that talks to a registry.
 type registryFlags struct {
-	config       string
-	caFile       string
-	certFile     string
-	keyFile      string
-	plainHTTP    bool
-	insecureTLS  bool
-	retries      int
+	config      string
+	caFile      string
+	certFile    string
+	keyFile     string
+	plainHTTP   bool
+	insecureTLS bool
+	retries     int
 }
 
 func (f *registryFlags) addFlags(fs *pflag.FlagSet) {
@@ -80,13 +79,14 @@ func (g *globals) remoteStore(plainHTTP bool) (*remote.Store, error) {
 }
 
 // isUntrustedCertificate reports whether err is a TLS certificate that did
-// not verify.
+// not verify: signed by an unknown authority, or not for this host.
 func isUntrustedCertificate(err error) bool {
-	var ua x509.UnknownAuthorityError
-	var cv *tls.CertificateVerificationError
-	var ci x509.CertificateInvalidError
 	var hn x509.HostnameError
-	return errors.As(err, &ua) || errors.As(err, &cv) || errors.As(err, &ci) || errors.As(err, &hn)
+	var ci x509.CertificateInvalidError
+	return remote.IsUntrustedCertificate(err) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
-func isPlainHTTPRefused(err error) bool { return errors.Is(err, remote.ErrPlainHTTP) }
+func isPlainHTTPRefused(err error) bool {
+	var pe *remote.PlainHTTPError
+	return errors.As(err, &pe)
+}
