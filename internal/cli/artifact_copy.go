@@ -6,7 +6,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -30,22 +29,26 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
   ferry artifact copy 127.0.0.1:5001/app:1.0 127.0.0.1:5002/app:1.0 -o json`,
 		Args: exactArgs("SRC", "DST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := oci.ParseRef(args[0])
+			srcArg, err := parseImageRef(args[0])
 			if err != nil {
-				return usageErr(err)
+				return err
 			}
-			dst, err := oci.ParseRef(args[1])
+			dstArg, err := parseImageRef(args[1])
 			if err != nil {
-				return usageErr(err)
+				return err
 			}
-			src, dst = src.WithDefaultRegistry(), dst.WithDefaultRegistry()
+			plain, err := g.plainHTTP(srcArg, dstArg)
+			if err != nil {
+				return err
+			}
+			src, dst := srcArg.Ref, dstArg.Ref
 			if dst.Digest != (v1.Hash{}) {
 				return usageErr(fmt.Errorf("destination %s: name a repository or a tag, not a digest (the digest is the source's)", dst))
 			}
 			if dst.Tag == "" {
 				dst.Tag = src.Tag
 			}
-			store, err := g.remoteStore(false)
+			store, err := g.remoteStore(plain)
 			if err != nil {
 				return err
 			}
