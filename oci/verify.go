@@ -32,7 +32,15 @@ func NewHasher(alg string) (hash.Hash, error) {
 // of r with ErrSizeMismatch or ErrDigestMismatch instead of io.EOF when the
 // content is not d. A reader for content that verified returns io.EOF as
 // usual. A descriptor with a negative size is checked for its digest only.
+//
+// Verification composes: when r is already a reader VerifyReader returned
+// for the same descriptor, r itself is returned, so content that a copy
+// verifies on the way out of one store is not hashed a second time on the
+// way into another.
 func VerifyReader(r io.Reader, d v1.Descriptor) (io.Reader, error) {
+	if v, ok := r.(*verifyingReader); ok && v.want.Digest == d.Digest && v.want.Size == d.Size {
+		return v, nil
+	}
 	h, err := NewHasher(d.Digest.Algorithm)
 	if err != nil {
 		return nil, err

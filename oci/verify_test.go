@@ -45,3 +45,17 @@ func TestVerifyReaderUnknownAlgorithm(t *testing.T) {
 		t.Fatalf("got %v, want ErrUnsupported", err)
 	}
 }
+
+func TestVerifyReaderComposes(t *testing.T) {
+	b := []byte("once")
+	d := DescriptorOf(types.OCILayer, b)
+	v1r, _ := VerifyReader(bytes.NewReader(b), d)
+	v2r, _ := VerifyReader(v1r, d)
+	if v1r != v2r {
+		t.Fatal("a verifying reader for the same descriptor was wrapped again")
+	}
+	other := DescriptorOf(types.OCILayer, []byte("other"))
+	if v3r, _ := VerifyReader(v1r, other); v3r == v1r {
+		t.Fatal("a verifying reader was reused for another descriptor")
+	}
+}
