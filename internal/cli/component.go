@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/component"
+)
+
+func newComponentCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "component",
+		Aliases: []string{"cv", "components"},
+		Short:   "Create, inspect, sign and verify OCM component versions",
+		Long: `component works on OCM component versions in a registry or a CTF archive,
+named as ocm names them: REPO//NAME[:VERSION], where REPO is a registry path
+(registry.local:5000/platform, http://127.0.0.1:5000/ocm) or a CTF archive
+(./ctf, release.tar, ctf+tar::release.tar).`,
+		GroupID: "main",
+	}
+	cmd.AddCommand(newComponentGetCmd(g), newComponentResourcesCmd(g))
+	return cmd
+}
+
+// parseComponentRef parses a REPO//NAME[:VERSION] argument; a usage error
+// when it is malformed.
+func parseComponentRef(s string, needVersion bool) (component.Ref, error) {
+	ref, err := component.ParseRef(s)
+	if err != nil {
+		return ref, usageErr(err)
+	}
+	if needVersion && ref.Version == "" {
+		return ref, usageErr(errorf("%s: name a version (REPO//NAME:VERSION)", s))
+	}
+	return ref, nil
+}

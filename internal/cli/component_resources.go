@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/component"
+)
+
+// resourceRow is one resource as -o json/yaml prints it.
+type resourceRow struct {
+	Component     string                `json:"component"`
+	Name          string                `json:"name"`
+	Version       string                `json:"version"`
+	ExtraIdentity component.Identity    `json:"extraIdentity,omitempty"`
+	Type          string                `json:"type"`
+	Relation      string                `json:"relation"`
+	Access        component.Access      `json:"access"`
+	Digest        *component.DigestSpec `json:"digest,omitempty"`
+}
+
+func newComponentResourcesCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "resources REPO//NAME[:VERSION]",
+		Aliases: []string{"resource", "res"},
+		Short:   "List the resources of component versions",
+		Long: `resources lists the resources of a component version (of every version
+without one): name, version, extra identity, type, relation, access type and
+specification, and digest, the columns 'ocm get resources -o wide' prints, with
+the digest added.`,
+		Example: `  ferry component resources ./ctf//example.com/podinfo:6.3.5
+  ferry component resources registry.local:5000/air//example.com/podinfo:6.3.5 -o json`,
+		Args: exactArgs("REPO//NAME[:VERSION]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := parseComponentRef(args[0], false)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			repo, err := g.openComponentRepo(ref.Repo, false)
+			if err != nil {
+				return err
+			}
+			defer repo.Close()
+			versions, err := versionsOf(ctx, repo, ref)
+			if err != nil {
+				return err
+			}
+			var rows []resourceRow
+			for _, v := range versions {
+				cv, err := repo.Get(ctx, ref.Component, v)
+				if err != nil {
+					return fmt.Errorf("reading %s:%s from %s: %w", ref.Component, v, repo.spec, err)
+				}
+				d := cv.Descriptor
+				for _, r := range d.Resources {
+					rows = append(rows, resourceRow{Component: d.Name + ":" + d.Version, Name: r.Name, Version: r.Version,
+						ExtraIdentity: r.ExtraIdentity, Type: r.Type, Relation: r.Relation, Access: r.Access, Digest: r.Digest})
+				}
+			}
+			return g.print(rows, func(t *tableWriter) {
+				t.row("NAME", "VERSION", "IDENTITY", "TYPE", "RELATION", "ACCESSTYPE", "ACCESSSPEC", "DIGEST")
+				for _, r := range rows {
+					id := ""
+					if len(r.ExtraIdentity) > 0 {
+						id = r.ExtraIdentity.String()
+					}
+					spec, _ := json.Marshal(r.Access.Fields)
+					dg := ""
+					if r.Digest != nil {
+						dg = r.Digest.String()
+					}
+					t.row(r.Name, r.Version, id, r.Type, r.Relation, r.Access.Type, string(spec), dg)
+				}
+			})
+		},
+	}
+}

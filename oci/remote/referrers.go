@@ -1,0 +1,120 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ferry-oci/ferry/oci"
+)
+
+// Referrers lists the manifests in repo whose subject is the manifest
+// subject (signatures, SBOMs, attestations), optionally only those of
+// artifactType ("" for all). It asks the OCI 1.1 referrers API
+// (GET /v2/<name>/referrers/<digest>, following pagination) and, when the
+// registry answers 404 for it, reads the index that clients of older
+// registries keep under the tag "<alg>-<hex>" (the referrers tag schema).
+// No referrers is an empty list, not an error.
+func (s *Store) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
+	fail := func(err error) ([]v1.Descriptor, error) { return nil, opError("referrers", repo, subject, err) }
+	rn, err := s.parseRepo(repo)
+	if err != nil {
+		return fail(err)
+	}
+	c, err := s.client(ctx, rn.reg, rn.host, pullScope(rn))
+	if err != nil {
+		return fail(err)
+	}
+	target := c.url("/v2/" + rn.path + "/referrers/" + subject.String())
+	if artifactType != "" {
+		target += "?" + url.Values{"artifactType": {artifactType}}.Encode()
+	}
+	var out []v1.Descriptor
+	for range maxPages {
+		req, err := c.newRequest(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return fail(err)
+		}
+		req.Header.Set("Accept", oci.MediaTypeOCIIndex)
+		resp, err := c.do(req)
+		if err != nil {
+			return fail(err)
+		}
+		if resp.StatusCode == http.StatusNotFound && out == nil {
+			resp.Body.Close()
+			return s.referrersTag(ctx, c, rn, subject, artifactType)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fail(responseError(rn.host, resp))
+		}
+		var idx v1.IndexManifest
+		if err := decodeJSON(resp, &idx); err != nil {
+			return fail(&RequestError{Host: rn.host, Method: req.Method, Path: req.URL.Path, Err: err})
+		}
+		out = append(out, filterArtifactType(idx.Manifests, artifactType)...)
+		next, ok := nextLink(resp)
+		if !ok {
+			if out == nil {
+				out = []v1.Descriptor{}
+			}
+			return out, nil
+		}
+		target = next
+	}
+	return fail(fmt.Errorf("more than %d pages of referrers", maxPages))
+}
+
+// referrersTag reads the referrers index kept under the tag schema.
+func (s *Store) referrersTag(ctx context.Context, c *client, rn repoName, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
+	tag := ReferrersTag(subject)
+	b, _, err := s.getManifest(ctx, c, rn, tag, types.OCIImageIndex)
+	if errors.Is(err, oci.ErrNotFound) {
+		return []v1.Descriptor{}, nil
+	}
+	if err != nil {
+		return nil, opError("referrers", rn.full+":"+tag, subject, err)
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, opError("referrers", rn.full+":"+tag, subject, fmt.Errorf("decoding the referrers index: %w", err))
+	}
+	out := filterArtifactType(idx.Manifests, artifactType)
+	if out == nil {
+		out = []v1.Descriptor{}
+	}
+	return out, nil
+}
+
+// ReferrersTag returns the tag under which the referrers of the manifest
+// dg are listed in registries without the referrers API: "<alg>-<hex>",
+// with the algorithm cut to 32 and the hex to 64 characters (OCI
+// distribution spec 1.1, "Referrers Tag Schema").
+func ReferrersTag(dg v1.Hash) string {
+	alg, hex := dg.Algorithm, dg.Hex
+	if len(alg) > 32 {
+		alg = alg[:32]
+	}
+	if len(hex) > 64 {
+		hex = hex[:64]
+	}
+	return alg + "-" + hex
+}
+
+func filterArtifactType(ds []v1.Descriptor, artifactType string) []v1.Descriptor {
+	if artifactType == "" {
+		return ds
+	}
+	var out []v1.Descriptor
+	for _, d := range ds {
+		if d.ArtifactType == artifactType {
+			out = append(out, d)
+		}
+	}
+	return out
+}
