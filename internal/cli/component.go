@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
@@ -17,7 +19,8 @@ named as ocm names them: REPO//NAME[:VERSION], where REPO is a registry path
 (./ctf, release.tar, ctf+tar::release.tar).`,
 		GroupID: "main",
 	}
-	cmd.AddCommand(newComponentGetCmd(g), newComponentResourcesCmd(g))
+	cmd.AddCommand(newComponentGetCmd(g), newComponentResourcesCmd(g), newComponentDownloadCmd(g),
+		newComponentSignCmd(g), newComponentVerifyCmd(g))
 	return cmd
 }
 
@@ -33,3 +36,7 @@ func parseComponentRef(s string, needVersion bool) (component.Ref, error) {
 	}
 	return ref, nil
 }
+
+func splitComma(s string) []string { return strings.Split(s, ",") }
+
+func cut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }

@@ -82,7 +82,7 @@ schema v2 and ocm.software/v3alpha1).`,
 					descs = append(descs, d)
 				}
 			}
-			return g.printDescriptors(descs, repo.spec.String())
+			return g.printDescriptors(descs, repo.display())
 		},
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "", "descriptor schema to print: v2 or v3alpha1 (default: as stored)")

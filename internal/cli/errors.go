@@ -102,7 +102,7 @@ func hintFor(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "run the same command again: it resumes where it stopped and copies nothing twice"
 	case oci.Temporary(err):
-		return "the registry or the network failed after every retry; run the same command again: it resumes where it stopped"
+		return "the registry or the network failed after every retry: check that it is reachable, then run the same command again (copies resume where they stopped)"
 	}
 	return ""
 }

@@ -38,6 +38,15 @@ func (r *componentRepo) Abort() error {
 	return r.archive.Abort()
 }
 
+// display names the repository as ocm lists it: the registry base, or the
+// CTF with its type.
+func (r *componentRepo) display() string {
+	if r.archive != nil {
+		return string(component.KindCTF) + "::" + r.spec.Path
+	}
+	return r.spec.Base()
+}
+
 // intermediate reports whether the repository is a CTF, into which OCM
 // appends no repositoryContexts entry.
 func (r *componentRepo) intermediate() bool { return r.archive != nil }
