@@ -10,8 +10,11 @@ import (
 // Plan is everything a transfer will copy, as data. Artifacts are ordered
 // children before parents; Blobs are unique by digest.
 type Plan struct {
-	Artifacts []Artifact `json:"artifacts"`
-	Blobs     []Blob     `json:"blobs"`
+	// Components are the component versions to write, referenced versions
+	// before the versions that reference them; empty for a plain artifact copy.
+	Components []ComponentVersion `json:"components,omitempty"`
+	Artifacts  []Artifact         `json:"artifacts"`
+	Blobs      []Blob             `json:"blobs"`
 }
 
 // Artifact is one manifest or index to copy from a source repository to a

@@ -8,7 +8,11 @@ import (
 
 // Report is what a Run did.
 type Report struct {
-	Artifacts []ArtifactReport `json:"artifacts"`
+	Components []ComponentReport `json:"components,omitempty"`
+	Artifacts  []ArtifactReport  `json:"artifacts"`
+
+	ComponentsWritten int64 `json:"componentsWritten"`
+	ComponentsSkipped int64 `json:"componentsSkipped"`
 
 	BlobsCopied      int64         `json:"blobsCopied"`
 	BlobsMounted     int64         `json:"blobsMounted"`
@@ -20,6 +24,17 @@ type Report struct {
 	ManifestsSkipped int64         `json:"manifestsSkipped"`
 	TagsSet          int64         `json:"tagsSet"`
 	Duration         time.Duration `json:"duration"`
+}
+
+// ComponentReport is one component version of the plan, where it is now,
+// and how each of its resources moved.
+type ComponentReport struct {
+	Name      string           `json:"name"`
+	Version   string           `json:"version"`
+	Target    string           `json:"target"`
+	Digest    v1.Hash          `json:"digest"`
+	Skipped   bool             `json:"skipped,omitempty"`
+	Resources []ResourceChange `json:"resources,omitempty"`
 }
 
 // ArtifactReport is one artifact of the plan and where it is now.
@@ -36,7 +51,12 @@ func (r *run) report() *Report {
 		BlobsCopied: r.blobsCopied.Load(), BlobsMounted: r.blobsMounted.Load(), BlobsSkipped: r.blobsSkipped.Load(),
 		BytesCopied: r.bytesCopied.Load(), BytesMounted: r.bytesMounted.Load(), BytesSkipped: r.bytesSkipped.Load(),
 		ManifestsPushed: r.manifestsPushed.Load(), ManifestsSkipped: r.manifestsSkipped.Load(), TagsSet: r.tagsSet.Load(),
+		ComponentsWritten: r.componentsWritten.Load(), ComponentsSkipped: r.componentsSkipped.Load(),
 		Duration: time.Since(r.start),
+	}
+	for _, cv := range r.plan.Components {
+		rep.Components = append(rep.Components, ComponentReport{Name: cv.Name, Version: cv.Version, Target: cv.Target + ":" + cv.Tag,
+			Digest: cv.Digest, Skipped: cv.Skip, Resources: cv.Resources})
 	}
 	for _, a := range r.plan.roots() {
 		rep.Artifacts = append(rep.Artifacts, ArtifactReport{Source: a.Source, Target: a.Target, Digest: a.Digest, Tags: a.Tags, For: a.For})

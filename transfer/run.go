@@ -95,6 +95,7 @@ type run struct {
 	mu   sync.Mutex
 	done map[key]bool // artifacts already complete in dst
 
+	componentsWritten, componentsSkipped       atomic.Int64
 	blobsCopied, blobsSkipped, blobsMounted    atomic.Int64
 	bytesCopied, bytesSkipped, bytesMounted    atomic.Int64
 	manifestsPushed, manifestsSkipped, tagsSet atomic.Int64
@@ -110,7 +111,10 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.pushManifests(ctx); err != nil {
 		return err
 	}
-	return r.setTags(ctx)
+	if err := r.setTags(ctx); err != nil {
+		return err
+	}
+	return r.writeComponents(ctx)
 }
 
 // checkExisting marks every root artifact that dst already holds (and every
@@ -180,6 +184,16 @@ func (r *run) neededTargets() map[v1.Hash][]string {
 		for _, b := range a.Blobs {
 			if !slices.Contains(need[b], a.Target) {
 				need[b] = append(need[b], a.Target)
+			}
+		}
+	}
+	for _, cv := range r.plan.Components {
+		if cv.Skip {
+			continue
+		}
+		for _, b := range cv.Blobs {
+			if !slices.Contains(need[b], cv.Target) {
+				need[b] = append(need[b], cv.Target)
 			}
 		}
 	}
@@ -392,5 +406,40 @@ func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
 	}
 	r.tagsSet.Add(1)
 	r.o.emit(Event{Kind: TagDone, Digest: a.Digest, Repo: ref.String()})
+	return nil
+}
+
+// writeComponents writes the component versions last, references first:
+// descriptor layer, config and manifest, then the tag. Their local blobs
+// were copied with the other blobs.
+func (r *run) writeComponents(ctx context.Context) error {
+	for i := range r.plan.Components {
+		cv := &r.plan.Components[i]
+		if cv.Skip {
+			r.componentsSkipped.Add(1)
+			continue
+		}
+		if cv.artifact == nil {
+			return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write (it was not made by NewComponentPlan)", cv.Name, cv.Version)
+		}
+		a := cv.artifact
+		for _, part := range []struct {
+			d v1.Descriptor
+			b []byte
+		}{{a.Layer, a.LayerBytes}, {a.Config, a.ConfigBytes}, {a.Manifest, a.ManifestBytes}} {
+			if err := oci.PushBytes(ctx, r.dst, cv.Target, part.d, part.b); err != nil {
+				return fmt.Errorf("writing component version %s:%s to %s: %w", cv.Name, cv.Version, cv.Target, oci.WithSide(err, oci.Destination, "push"))
+			}
+		}
+		ref, err := oci.ParseRef(cv.Target + ":" + cv.Tag)
+		if err != nil {
+			return err
+		}
+		if err := r.dst.Tag(ctx, ref, a.Manifest); err != nil {
+			return fmt.Errorf("tagging component version %s: %w", ref, oci.WithSide(err, oci.Destination, "tag"))
+		}
+		r.componentsWritten.Add(1)
+		r.o.emit(Event{Kind: TagDone, Digest: a.Manifest.Digest, Repo: ref.String()})
+	}
 	return nil
 }

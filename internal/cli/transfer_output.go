@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -14,6 +16,20 @@ func (g *globals) printPlan(p *transfer.Plan) error {
 		*transfer.Plan
 		Stats transfer.Stats `json:"stats"`
 	}{p, st}, func(t *tableWriter) {
+		if len(p.Components) > 0 {
+			t.row("COMPONENT", "VERSION", "TARGET", "DIGEST", "")
+			for _, c := range p.Components {
+				state := "to write"
+				if c.Skip {
+					state = "already there"
+				}
+				t.row(c.Name, c.Version, c.Target+":"+c.Tag, c.Digest.String(), state)
+				for _, r := range c.Resources {
+					t.row("  "+r.Name, r.How, accessString(r.To), "", "")
+				}
+			}
+			t.row("")
+		}
 		t.row("SOURCE", "TARGET", "DIGEST", "TAGS")
 		for _, a := range p.Artifacts {
 			t.row(a.Source, a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
@@ -27,6 +43,17 @@ func (g *globals) printPlan(p *transfer.Plan) error {
 // printReport prints what a transfer did.
 func (g *globals) printReport(r *transfer.Report) error {
 	return g.print(r, func(t *tableWriter) {
+		if len(r.Components) > 0 {
+			t.row("COMPONENT", "VERSION", "TARGET", "DIGEST", "")
+			for _, c := range r.Components {
+				state := "written"
+				if c.Skipped {
+					state = "already there"
+				}
+				t.row(c.Name, c.Version, c.Target, c.Digest.String(), state)
+			}
+			t.row("")
+		}
 		t.row("TARGET", "DIGEST", "TAGS")
 		for _, a := range r.Artifacts {
 			t.row(a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
@@ -36,4 +63,9 @@ func (g *globals) printReport(r *transfer.Report) error {
 			sizeString(r.BytesCopied), r.BlobsCopied, r.BlobsMounted, r.BlobsSkipped, sizeString(r.BytesSkipped),
 			r.ManifestsPushed, r.TagsSet, r.Duration.Round(1e6)))
 	})
+}
+
+func accessString(a component.Access) string {
+	b, _ := json.Marshal(a.Fields)
+	return a.Type + " " + string(b)
 }

@@ -1,0 +1,439 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/resource"
+)
+
+// ErrVersionDiffers: the target already holds the component version with
+// other content, and the transfer was not asked to overwrite it.
+var ErrVersionDiffers = errors.New("the target holds this version with different content")
+
+// ErrResourceChanged: a resource's content does not match the digest its
+// component version records (it was altered after the version was made,
+// or signed).
+var ErrResourceChanged = errors.New("resource content does not match its digest")
+
+// Target is where component versions are transferred to.
+type Target struct {
+	// Repository stores the versions; its base is the path everything lands
+	// under ("reg.local:5000/air"; "" in a CTF).
+	Repository *ocireg.Repository
+	// Scheme is the scheme the user gave the registry with ("http",
+	// "https" or ""); OCM keeps it in the rewritten image references and
+	// the repository context.
+	Scheme string
+	// Intermediate marks a CTF or bundle target: no repositoryContexts entry
+	// is appended, and images are referenced relative to the archive
+	// (relativeOciReference) instead of by registry address.
+	Intermediate bool
+}
+
+// ComponentOptions tune NewComponentPlan. The zero value copies every
+// resource by value, without references.
+type ComponentOptions struct {
+	// Recursive transfers the referenced component versions too, first,
+	// each once.
+	Recursive bool
+	// ByReference keeps the accesses of resources that live outside the
+	// component version (images in registries, OCI blobs) as they are;
+	// local blobs are copied all the same.
+	ByReference bool
+	// Overwrite replaces a version the target holds with different content;
+	// without it that is an error wrapping ErrVersionDiffers.
+	Overwrite bool
+	// Jobs bounds how many manifests are read at once while planning; <= 0 means 8.
+	Jobs int
+}
+
+// ComponentVersion is one component version of a plan.
+type ComponentVersion struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Source  string `json:"source"` // repository read from
+	Target  string `json:"target"` // repository written to
+	Tag     string `json:"tag"`
+	// Digest is the manifest the version gets in the target.
+	Digest v1.Hash `json:"digest"`
+	// Skip says the target holds this version already, identical.
+	Skip      bool             `json:"skip,omitempty"`
+	Resources []ResourceChange `json:"resources,omitempty"`
+	// Blobs are the local blobs the version holds in the target.
+	Blobs []v1.Hash `json:"blobs,omitempty"`
+
+	artifact *ocireg.Artifact // what Run writes: descriptor layer, config, manifest
+}
+
+// ResourceChange is how a transfer moves one resource.
+type ResourceChange struct {
+	Name     string             `json:"name"`
+	Identity component.Identity `json:"identity,omitempty"`
+	// How: "by value" (copied, access rewritten), "local" (copied with the
+	// version, access kept), "by reference" (not copied, access kept) or
+	// "none" (no content).
+	How    string           `json:"how"`
+	From   component.Access `json:"from"`
+	To     component.Access `json:"to"`
+	Digest v1.Hash          `json:"digest,omitempty"` // of the artifact or blob copied
+}
+
+// NewComponentPlan plans the transfer of the component versions refs (in
+// the source repository) into target. It reads descriptors and manifests,
+// checks every resource digest it can against what the source holds, and
+// returns the Plan; nothing is written. Read the plan's blobs and
+// artifacts through src when running it.
+func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository, refs []component.Ref, target Target, o ComponentOptions) (*Plan, error) {
+	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src), seen: map[string]bool{}}
+	for _, r := range refs {
+		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {
+			return nil, err
+		}
+	}
+	p := cp.pl.Plan()
+	p.Components = cp.versions
+	return p, nil
+}
+
+type componentPlanner struct {
+	src    *Sources
+	repo   *ocireg.Repository
+	target Target
+	o      ComponentOptions
+	pl     *Planner
+
+	mu       sync.Mutex
+	seen     map[string]bool
+	versions []ComponentVersion // references first
+}
+
+const maxReferenceDepth = 32
+
+func (cp *componentPlanner) version(ctx context.Context, name, version string, depth int) error {
+	key := name + ":" + version
+	if cp.seen[key] {
+		return nil
+	}
+	cp.seen[key] = true
+	if depth > maxReferenceDepth {
+		return fmt.Errorf("component references nest more than %d deep at %s", maxReferenceDepth, key)
+	}
+	cv, err := cp.repo.Get(ctx, name, version)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", key, oci.WithSide(err, oci.Source, "read"))
+	}
+	if cp.o.Recursive {
+		for _, r := range cv.Descriptor.References {
+			if err := cp.version(ctx, r.ComponentName, r.Version, depth+1); err != nil {
+				return fmt.Errorf("%s reference %s: %w", key, r.Name, err)
+			}
+		}
+	}
+	d, err := cv.Descriptor.Clone()
+	if err != nil {
+		return err
+	}
+	rs := &resource.Source{Version: cv, Store: cp.src, Images: cp.src}
+	targetCV := ocireg.ComponentRepo(cp.target.Repository.Base(), name)
+	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version)}
+
+	var blobs []v1.Descriptor // local blobs of the target version
+	for i := range d.Resources {
+		r := &d.Resources[i]
+		ch, lb, err := cp.resource(ctx, rs, cv, r, targetCV)
+		if err != nil {
+			return err
+		}
+		ch.Identity = d.ResourceIdentity(i)
+		out.Resources = append(out.Resources, ch)
+		blobs = append(blobs, lb...)
+	}
+	if !cp.target.Intermediate {
+		d.RepositoryContexts = append(d.RepositoryContexts, cp.repositoryContext())
+	}
+	if err := component.Validate(d); err != nil {
+		return fmt.Errorf("the rewritten descriptor of %s is not valid: %w", key, err)
+	}
+	art, err := ocireg.Manifest(d, blobs, ocireg.WriteOptions{Creator: cv.Annotations[ocireg.AnnotationCreator]})
+	if err != nil {
+		return fmt.Errorf("encoding %s for the target: %w", key, err)
+	}
+	out.Digest, out.artifact = art.Manifest.Digest, art
+	for _, b := range art.Blobs {
+		out.Blobs = append(out.Blobs, b.Digest)
+	}
+	if err := cp.checkExisting(ctx, &out); err != nil {
+		return err
+	}
+	cp.mu.Lock()
+	cp.versions = append(cp.versions, out)
+	cp.mu.Unlock()
+	return nil
+}
+
+// checkExisting compares the version with what the target already holds.
+func (cp *componentPlanner) checkExisting(ctx context.Context, cv *ComponentVersion) error {
+	have, err := cp.target.Repository.Resolve(ctx, cv.Name, cv.Version)
+	if errors.Is(err, oci.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up %s:%s in the target: %w", cv.Name, cv.Version, oci.WithSide(err, oci.Destination, "resolve"))
+	}
+	if have.Digest == cv.Digest {
+		cv.Skip = true
+		return nil
+	}
+	if !cp.o.Overwrite {
+		return fmt.Errorf("%s:%s in %s is %s, the transfer would write %s: %w (pass --overwrite to replace it)",
+			cv.Name, cv.Version, cv.Target, have.Digest, cv.Digest, ErrVersionDiffers)
+	}
+	return nil
+}
+
+// repositoryContext is the entry OCM appends for a registry target.
+func (cp *componentPlanner) repositoryContext() component.RepositoryContext {
+	host, sub, _ := strings.Cut(cp.target.Repository.Base(), "/")
+	base := host
+	if cp.target.Scheme != "" {
+		base = cp.target.Scheme + "://" + host
+	}
+	f := component.Fields{}
+	f["baseUrl"] = jsonString(base)
+	f["componentNameMapping"] = jsonString("urlPath")
+	if sub != "" {
+		f["subPath"] = jsonString(sub)
+	}
+	return component.RepositoryContext{Type: "OCIRegistry", Fields: f}
+}
+
+// resource plans one resource and returns how it moves and the local blobs
+// it adds to the target version.
+func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, cv *ocireg.Version, r *component.Resource, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+	ch := ResourceChange{Name: r.Name, From: r.Access, To: r.Access}
+	kind := r.Access.Kind()
+	switch {
+	case r.Access.IsNone():
+		ch.How = "none"
+		return ch, nil, nil
+	case kind == component.AccessLocalBlob && !(resource.IsArtifact(r) && !cp.target.Intermediate):
+		ch.How = "local"
+		lb, err := r.Access.LocalBlob()
+		if err != nil {
+			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+		}
+		descs, err := cp.localBlob(cv, r, lb, targetCV)
+		if err != nil {
+			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+		}
+		if len(descs) == 1 {
+			ch.Digest = descs[0].Digest
+			if err := checkBlobDigest(r, descs[0].Digest); err != nil {
+				return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+			}
+		}
+		return ch, descs, nil
+	case cp.o.ByReference && kind != component.AccessRelativeOCIReference && kind != component.AccessLocalBlob:
+		ch.How = "by reference"
+		return ch, nil, nil
+	case resource.IsArtifact(r):
+		return cp.artifact(ctx, rs, r, ch)
+	case kind == component.AccessOCIBlob:
+		return cp.ociBlob(rs, r, ch, targetCV)
+	}
+	// Access types ferry cannot read (helm repositories, git, …) stay as they are.
+	ch.How = "by reference"
+	return ch, nil, nil
+}
+
+// localBlob plans the copy of a local blob (each chunk of a chunked one)
+// into the target version's repository.
+func (cp *componentPlanner) localBlob(cv *ocireg.Version, r *component.Resource, lb component.LocalBlobAccess, targetCV string) ([]v1.Descriptor, error) {
+	digests, err := ocireg.LocalReferenceDigests(lb.LocalReference)
+	if err != nil {
+		return nil, err
+	}
+	var out []v1.Descriptor
+	for _, h := range digests {
+		var d v1.Descriptor
+		for _, l := range cv.Layers {
+			if l.Digest == h {
+				d = l
+				break
+			}
+		}
+		if d.Digest != h {
+			return nil, fmt.Errorf("local blob %s is not a layer of %s: %w", h, cv.Ref, oci.ErrNotFound)
+		}
+		if lb.MediaType != "" && len(digests) == 1 {
+			d.MediaType = types.MediaType(lb.MediaType)
+		}
+		cp.pl.addBlob(cv.Ref.Repo(), d, targetCV)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// artifact plans the copy of an image-like resource and rewrites its access.
+func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r *component.Resource, ch ResourceChange) (ResourceChange, []v1.Descriptor, error) {
+	a, err := rs.Artifact(ctx, r)
+	if err != nil {
+		return ch, nil, err
+	}
+	from := a.Ref
+	if set, ok := a.Reader.(*ctf.ArtifactSet); ok {
+		// Read the set through the sources, under a repository of its own.
+		lb, _ := r.Access.LocalBlob()
+		h, err := v1.NewHash(lb.LocalReference)
+		if err != nil {
+			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+		}
+		repo := cp.src.addSet(h, set)
+		if from, err = a.Ref.InRepo(repo); err != nil {
+			return ch, nil, err
+		}
+	}
+	name, tag := splitHint(a.Hint)
+	// OCM drops the source repository's sub path from the hint, so that a
+	// release mirrored from reg/ocm lands at dst/stefanprodan/podinfo, not
+	// dst/ocm/stefanprodan/podinfo (INTEROP §4.2).
+	if _, sub, ok := strings.Cut(cp.repo.Base(), "/"); ok && r.Access.Kind() == component.AccessOCIArtifact {
+		name = strings.TrimPrefix(name, sub+"/")
+	}
+	if name == "" {
+		name = ocireg.ComponentRepo("", rs.Version.Descriptor.Name)
+	}
+	targetRepo := name
+	if base := cp.target.Repository.Base(); base != "" {
+		targetRepo = base + "/" + name
+	}
+	var tags []string
+	if tag != "" {
+		tags = []string{tag}
+	}
+	d, err := cp.pl.Add(ctx, from, targetRepo, tags, rs.Name(r))
+	if err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
+	if err := checkArtifactDigest(r, d.Digest); err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
+	if r.Digest == nil {
+		spec, err := component.OCIArtifactDigest(d.Digest.String())
+		if err != nil {
+			return ch, nil, err
+		}
+		r.Digest = &spec
+	}
+	ref := targetRepo
+	if tag != "" {
+		ref += ":" + tag
+	}
+	ref += "@" + d.Digest.String()
+	if cp.target.Intermediate {
+		r.Access, err = component.NewAccess(component.RelativeOCIReferenceAccess{Type: component.AccessRelativeOCIReference, Reference: ref})
+		if err != nil {
+			return ch, nil, err
+		}
+	} else {
+		if cp.target.Scheme != "" {
+			ref = cp.target.Scheme + "://" + ref
+		}
+		r.Access = component.NewOCIArtifactAccess(ref)
+	}
+	ch.How, ch.To, ch.Digest = "by value", r.Access, d.Digest
+	return ch, nil, nil
+}
+
+// ociBlob plans the copy of an ociBlob resource into a local blob of the
+// target version.
+func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+	acc, err := r.Access.OCIBlob()
+	if err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
+	h, err := v1.NewHash(acc.Digest)
+	if err != nil {
+		return ch, nil, fmt.Errorf("%s: digest: %w", rs.Name(r), err)
+	}
+	ref, err := oci.ParseRef(acc.Ref)
+	if err != nil {
+		return ch, nil, fmt.Errorf("%s: ref: %w", rs.Name(r), err)
+	}
+	mt := acc.MediaType
+	if mt == "" {
+		mt = "application/octet-stream"
+	}
+	if acc.Size <= 0 {
+		return ch, nil, fmt.Errorf("%s: ociBlob access without a size cannot be copied with verification", rs.Name(r))
+	}
+	d := v1.Descriptor{Digest: h, Size: acc.Size, MediaType: types.MediaType(mt)}
+	if err := checkBlobDigest(r, h); err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
+	cp.pl.addBlob(ref.WithDefaultRegistry().Repo(), d, targetCV)
+	r.Access, err = component.NewAccess(component.LocalBlobAccess{Type: component.AccessLocalBlob, LocalReference: h.String(), MediaType: mt})
+	if err != nil {
+		return ch, nil, err
+	}
+	ch.How, ch.To, ch.Digest = "by value", r.Access, h
+	return ch, []v1.Descriptor{d}, nil
+}
+
+// checkArtifactDigest compares an artifact resource's recorded digest with
+// the manifest the source holds.
+func checkArtifactDigest(r *component.Resource, got v1.Hash) error {
+	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 {
+		return nil
+	}
+	if !strings.EqualFold(r.Digest.HashAlgorithm, "sha-256") && !strings.EqualFold(r.Digest.HashAlgorithm, "sha256") || got.Algorithm != "sha256" {
+		return nil
+	}
+	if r.Digest.Value != got.Hex {
+		return fmt.Errorf("the source artifact is %s, the descriptor records %s: %w", got, r.Digest, ErrResourceChanged)
+	}
+	return nil
+}
+
+// checkBlobDigest compares a blob resource's recorded generic digest with
+// the blob's own digest (equal for SHA-256; the copy verifies the bytes).
+func checkBlobDigest(r *component.Resource, blob v1.Hash) error {
+	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm != component.GenericBlobDigestV1 {
+		return nil
+	}
+	if !strings.EqualFold(r.Digest.HashAlgorithm, "sha-256") && !strings.EqualFold(r.Digest.HashAlgorithm, "sha256") || blob.Algorithm != "sha256" {
+		return nil
+	}
+	if r.Digest.Value != blob.Hex {
+		return fmt.Errorf("the blob is %s, the descriptor records %s: %w", blob, r.Digest, ErrResourceChanged)
+	}
+	return nil
+}
+
+// splitHint splits an OCM reference hint "repo[:tag][@digest]" (§4.3).
+func splitHint(hint string) (name, tag string) {
+	if i := strings.LastIndex(hint, "@"); i >= 0 {
+		hint = hint[:i]
+	}
+	if i := strings.LastIndex(hint, ":"); i > 0 && !strings.Contains(hint[i:], "/") {
+		return hint[:i], hint[i+1:]
+	}
+	return hint, ""
+}
+
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}

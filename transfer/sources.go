@@ -1,0 +1,82 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-oci/ferry/oci"
+)
+
+// Sources is the source side of a component transfer: the store that holds
+// the component versions (a registry or a CTF), the registries their image
+// accesses name, and the OCM artifact sets opened from local blobs while
+// planning. It routes each read by repository name: a repository with a
+// host goes to Images, one registered for an artifact set to that set, any
+// other to Store. It implements oci.Reader, so Run reads through it.
+type Sources struct {
+	Store  oci.Reader // component versions and relative references
+	Images oci.Reader // registries named by ociArtifact accesses; nil means Store
+
+	mu   sync.Mutex
+	sets map[string]oci.Reader // synthetic repository prefix -> artifact set
+}
+
+// artifactSetHost prefixes the synthetic repositories of artifact sets; the
+// ".invalid" domain can never be a real registry.
+const artifactSetHost = "artifact-set.invalid"
+
+// addSet registers an artifact set read from the local blob with digest
+// blob and returns the repository under which its content is read.
+func (s *Sources) addSet(blob v1.Hash, r oci.Reader) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sets == nil {
+		s.sets = map[string]oci.Reader{}
+	}
+	repo := artifactSetHost + "/" + blob.Algorithm + "-" + blob.Hex
+	if _, ok := s.sets[repo]; !ok {
+		s.sets[repo] = r
+	}
+	return repo
+}
+
+func (s *Sources) route(repo string) oci.Reader {
+	first, _, _ := strings.Cut(repo, "/")
+	if first == artifactSetHost {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for prefix, r := range s.sets {
+			if repo == prefix || strings.HasPrefix(repo, prefix+"/") {
+				return r
+			}
+		}
+		return nil
+	}
+	if s.Images != nil && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return s.Images
+	}
+	return s.Store
+}
+
+// Resolve implements oci.Reader.
+func (s *Sources) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
+	r := s.route(ref.Repo())
+	if r == nil {
+		return v1.Descriptor{}, fmt.Errorf("resolving %s: no artifact set registered: %w", ref, oci.ErrNotFound)
+	}
+	return r.Resolve(ctx, ref)
+}
+
+// Fetch implements oci.Reader.
+func (s *Sources) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
+	r := s.route(repo)
+	if r == nil {
+		return nil, fmt.Errorf("fetching %s@%s: no artifact set registered: %w", repo, d.Digest, oci.ErrNotFound)
+	}
+	return r.Fetch(ctx, repo, d)
+}
