@@ -19,7 +19,7 @@ named as ocm names them: REPO//NAME[:VERSION], where REPO is a registry path
 (./ctf, release.tar, ctf+tar::release.tar).`,
 		GroupID: "main",
 	}
-	cmd.AddCommand(newComponentGetCmd(g), newComponentResourcesCmd(g), newComponentDownloadCmd(g),
+	cmd.AddCommand(newComponentCreateCmd(g), newComponentGetCmd(g), newComponentResourcesCmd(g), newComponentDownloadCmd(g),
 		newComponentSignCmd(g), newComponentVerifyCmd(g))
 	return cmd
 }
