@@ -24,8 +24,6 @@ type DigestSpec struct {
 const (
 	GenericBlobDigestV1 = "genericBlobDigest/v1"
 	OCIArtifactDigestV1 = "ociArtifactDigest/v1"
-	// ociArtefactDigestV1 is the legacy spelling, accepted on read.
-	ociArtefactDigestV1 = "ociArtefactDigest/v1"
 
 	JSONNormalisationV1       = "jsonNormalisation/v1"
 	JSONNormalisationV2       = "jsonNormalisation/v2"

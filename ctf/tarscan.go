@@ -25,7 +25,7 @@ func checkHeader(archive string, hdr *tar.Header, tops []string) (string, entryK
 		return "", 0, &EntryError{Archive: archive, Entry: fmt.Sprintf("%q", hdr.Name), Err: err}
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // the reader reports old regular files (TypeRegA) as TypeReg
 		if kind == kindBlobsDir {
 			return "", 0, &EntryError{Archive: archive, Entry: hdr.Name, Err: fmt.Errorf("%w: a file where the blobs directory belongs", ErrEntryType)}
 		}

@@ -44,11 +44,10 @@ func ref(t testing.TB, s string) oci.Ref {
 // fixture is a source registry holding a single-platform image and a
 // two-platform index whose amd64 child shares its base layer with the image.
 type fixture struct {
-	src, dst   *registrytest.Registry
-	image      storetest.Image
-	index      v1.Descriptor
-	amd, arm   storetest.Image
-	sharedBase []byte
+	src, dst *registrytest.Registry
+	image    storetest.Image
+	index    v1.Descriptor
+	amd, arm storetest.Image
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -70,7 +70,7 @@ func DescriptorFromTar(b []byte) ([]byte, error) {
 		if found != nil || strings.TrimLeft(hdr.Name, "/") != DescriptorFile {
 			continue
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg { // the reader reports old regular files (TypeRegA) as TypeReg
 			return nil, fmt.Errorf("tar member %q is not a regular file (type %q): %w", hdr.Name, hdr.Typeflag, ErrMalformed)
 		}
 		if hdr.Size > component.MaxDescriptorBytes {
