@@ -55,8 +55,6 @@ type ComponentOptions struct {
 	// Overwrite replaces a version the target holds with different content;
 	// without it that is an error wrapping ErrVersionDiffers.
 	Overwrite bool
-	// Jobs bounds how many manifests are read at once while planning; <= 0 means 8.
-	Jobs int
 }
 
 // ComponentVersion is one component version of a plan.
@@ -294,18 +292,36 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	}
 	from := a.Ref
 	if set, ok := a.Reader.(*ctf.ArtifactSet); ok {
-		// Read the set through the sources, under a repository of its own.
+		// Read the set through the sources, under a repository of its
+		// own; the sources keep it open until the plan has run.
 		lb, _ := r.Access.LocalBlob()
 		h, err := v1.NewHash(lb.LocalReference)
 		if err != nil {
+			a.Close()
 			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 		}
-		repo := cp.src.addSet(h, set)
+		repo := cp.src.addSet(h, set, a)
 		if from, err = a.Ref.InRepo(repo); err != nil {
 			return ch, nil, err
 		}
+	} else {
+		defer a.Close()
 	}
-	name, tag := splitHint(a.Hint)
+	hint := a.Hint
+	if r.Access.Kind() == component.AccessRelativeOCIReference {
+		// The reference is relative to the source's base (sub path and
+		// all), so it is the hint as it stands, wherever the version is read.
+		acc, err := r.Access.RelativeOCIReference()
+		if err != nil {
+			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+		}
+		ref, err := oci.ParseRef(acc.Reference)
+		if err != nil {
+			return ch, nil, fmt.Errorf("%s: reference: %w", rs.Name(r), err)
+		}
+		hint = resource.Hint(ref)
+	}
+	name, tag := splitHint(hint)
 	// OCM drops the source repository's sub path from the hint, so that a
 	// release mirrored from reg/ocm lands at dst/stefanprodan/podinfo, not
 	// dst/ocm/stefanprodan/podinfo (INTEROP §4.2).

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -22,32 +23,54 @@ type Sources struct {
 	Store  oci.Reader // component versions and relative references
 	Images oci.Reader // registries named by ociArtifact accesses; nil means Store
 
-	mu   sync.Mutex
-	sets map[string]oci.Reader // synthetic repository prefix -> artifact set
+	mu      sync.Mutex
+	sets    map[string]oci.Reader // synthetic repository prefix -> artifact set
+	closers []io.Closer           // what opening the sets took
 }
 
-// artifactSetHost prefixes the synthetic repositories of artifact sets; the
+// ArtifactSetHost prefixes the repositories under which Sources serves the
+// artifact sets it opened (images stored by value in local blobs); the
 // ".invalid" domain can never be a real registry.
-const artifactSetHost = "artifact-set.invalid"
+const ArtifactSetHost = "artifact-set.invalid"
 
 // addSet registers an artifact set read from the local blob with digest
-// blob and returns the repository under which its content is read.
-func (s *Sources) addSet(blob v1.Hash, r oci.Reader) string {
+// blob and returns the repository under which its content is read. The
+// Sources own c from then on: Close closes it (at once when the set was
+// registered already).
+func (s *Sources) addSet(blob v1.Hash, r oci.Reader, c io.Closer) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sets == nil {
 		s.sets = map[string]oci.Reader{}
 	}
-	repo := artifactSetHost + "/" + blob.Algorithm + "-" + blob.Hex
-	if _, ok := s.sets[repo]; !ok {
-		s.sets[repo] = r
+	repo := ArtifactSetHost + "/" + blob.Algorithm + "-" + blob.Hex
+	if _, ok := s.sets[repo]; ok {
+		c.Close()
+		return repo
 	}
+	s.sets[repo] = r
+	s.closers = append(s.closers, c)
 	return repo
+}
+
+// Close releases the artifact sets opened while planning (a compressed set
+// is unpacked into a temporary directory). Call it once the plan has run or
+// is dropped; reads of the sets fail after. Store and Images are the
+// caller's and stay open.
+func (s *Sources) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	s.closers, s.sets = nil, nil
+	return errors.Join(errs...)
 }
 
 func (s *Sources) route(repo string) oci.Reader {
 	first, _, _ := strings.Cut(repo, "/")
-	if first == artifactSetHost {
+	if first == ArtifactSetHost {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for prefix, r := range s.sets {

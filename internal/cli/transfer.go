@@ -132,9 +132,10 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		return err
 	}
 	sources := &transfer.Sources{Store: src.Store(), Images: images}
+	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite, Jobs: o.jobs})
+		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite})
 	if err != nil {
 		dst.Abort()
 		return fmt.Errorf("planning the transfer to %s: %w", dstSpec, err)

@@ -32,7 +32,7 @@ func (g *globals) printPlan(p *transfer.Plan) error {
 		}
 		t.row("SOURCE", "TARGET", "DIGEST", "TAGS")
 		for _, a := range p.Artifacts {
-			t.row(a.Source, a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
+			t.row(sourceName(a.Source), a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
 		}
 		t.row("")
 		t.row(fmt.Sprintf("%d artifacts, %d unique blobs, %s to send (%s if every repository got its own copy)",
@@ -68,4 +68,14 @@ func (g *globals) printReport(r *transfer.Report) error {
 func accessString(a component.Access) string {
 	b, _ := json.Marshal(a.Fields)
 	return a.Type + " " + string(b)
+}
+
+// sourceName names where an artifact is read from for people: an OCM
+// artifact set (an image stored by value in a local blob) by its blob.
+func sourceName(repo string) string {
+	if rest, ok := strings.CutPrefix(repo, transfer.ArtifactSetHost+"/"); ok {
+		alg, hex, _ := strings.Cut(rest, "-")
+		return "artifact set " + alg + ":" + hex
+	}
+	return repo
 }
