@@ -30,5 +30,9 @@ lint:
 demo: build
 	./hack/demo.sh
 
+# The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
+docs:
+	$(GO) run ./hack/docgen docs/reference
+
 clean:
 	rm -rf bin

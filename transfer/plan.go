@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,6 +16,12 @@ type Plan struct {
 	Components []ComponentVersion `json:"components,omitempty"`
 	Artifacts  []Artifact         `json:"artifacts"`
 	Blobs      []Blob             `json:"blobs"`
+
+	// relocate, when set (by the component planner), is called by Run
+	// once every artifact and tag is in the target and before the
+	// component versions are written, so that it can point their accesses
+	// at the digests the artifacts landed as (see Landed).
+	relocate func(ctx context.Context) error
 }
 
 // Artifact is one manifest or index to copy from a source repository to a
@@ -36,6 +43,18 @@ type Artifact struct {
 	// For says what asked for the artifact: an image reference given on the
 	// command line, or a component resource ("example.com/podinfo:6.3.5 resource image").
 	For string `json:"for,omitempty"`
+	// Filter is set on an index of which only the children of some
+	// platforms are copied (PlanOptions.Platforms).
+	Filter *Filter `json:"filter,omitempty"`
+	// Attachment, on an artifact that belongs to another one, says what it
+	// is: "sig", "att" or "sbom" (cosign's sha256-<hex>.<kind> tags),
+	// "referrer" (an OCI 1.1 manifest whose subject is the other one) or
+	// "referrers" (the index of referrers kept under the tag sha256-<hex>
+	// in registries without the referrers API).
+	Attachment string `json:"attachment,omitempty"`
+	// Subject, on an attachment, is the digest of the artifact it belongs
+	// to, in the same Target; Run pushes the subject first.
+	Subject *v1.Hash `json:"subject,omitempty"`
 
 	manifest []byte // the manifest's bytes, read while planning; not part of the data
 }
@@ -85,7 +104,8 @@ type key struct {
 
 // levels groups the artifacts by height: leaves (image manifests) first,
 // then the indexes above them, so that each level can be pushed in
-// parallel once the one before it is in.
+// parallel once the one before it is in. An attachment sits above its
+// subject.
 func (p *Plan) levels() [][]*Artifact {
 	byKey := make(map[key]*Artifact, len(p.Artifacts))
 	for i := range p.Artifacts {
@@ -103,6 +123,11 @@ func (p *Plan) levels() [][]*Artifact {
 			for _, c := range a.Children {
 				if ca, ok := byKey[key{a.Target, c}]; ok {
 					v = max(v, h(ca, depth+1)+1)
+				}
+			}
+			if a.Subject != nil {
+				if sa, ok := byKey[key{a.Target, *a.Subject}]; ok && sa != a {
+					v = max(v, h(sa, depth+1)+1)
 				}
 			}
 		}

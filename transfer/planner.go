@@ -16,16 +16,41 @@ import (
 // safe for concurrent use, so callers may plan many artifacts at once.
 type Planner struct {
 	src oci.Reader
+	o   PlanOptions
 
 	mu    sync.Mutex
 	plan  Plan
 	arts  map[key]int     // index into plan.Artifacts
 	blobs map[v1.Hash]int // index into plan.Blobs
+	found attachmentCache
 }
 
-// NewPlanner returns a Planner that reads from src.
-func NewPlanner(src oci.Reader) *Planner {
-	return &Planner{src: src, arts: map[key]int{}, blobs: map[v1.Hash]int{}}
+// PlanOptions tune a Planner. The zero value copies every child of an
+// index and every attachment.
+type PlanOptions struct {
+	// Platforms, when set, copies of each multi-platform index only the
+	// children of these platforms (see Filter for how the index itself is
+	// written). A child matches when OS and architecture are equal and,
+	// where the option names them, variant and OS version ("linux/arm64"
+	// matches linux/arm64/v8). An index with no matching child is an error
+	// wrapping ErrNoPlatform. Indexes whose children name no platform, and
+	// indexes below the first level, are copied whole.
+	Platforms []v1.Platform
+	// NoAttachments leaves out what belongs to a copied manifest: cosign's
+	// signatures, attestations and SBOMs (tags sha256-<hex>.sig, .att,
+	// .sbom) and OCI 1.1 referrers. By default they travel with it, into
+	// the same target repository.
+	NoAttachments bool
+}
+
+// NewPlanner returns a Planner that reads from src, tuned by at most one
+// PlanOptions (none means the zero value).
+func NewPlanner(src oci.Reader, o ...PlanOptions) *Planner {
+	p := &Planner{src: src, arts: map[key]int{}, blobs: map[v1.Hash]int{}}
+	if len(o) > 0 {
+		p.o = o[0]
+	}
+	return p
 }
 
 // Add plans the copy of the artifact that from names (by tag or digest) into
@@ -39,26 +64,33 @@ func (p *Planner) Add(ctx context.Context, from oci.Ref, to string, tags []strin
 	if from.Digest != (v1.Hash{}) && d.Digest != from.Digest {
 		return v1.Descriptor{}, fmt.Errorf("resolving %s: the source answered with %s: %w", from, d.Digest, oci.ErrDigestMismatch)
 	}
-	if err := p.add(ctx, from.Repo(), d, to, forWhat, 0); err != nil {
+	if err := p.add(ctx, from.Repo(), d, to, forWhat, 0, attachment{}); err != nil {
 		return v1.Descriptor{}, err
 	}
-	if len(tags) > 0 {
-		p.mu.Lock()
-		a := &p.plan.Artifacts[p.arts[key{to, d.Digest}]]
-		for _, t := range tags {
-			if !slices.Contains(a.Tags, t) {
-				a.Tags = append(a.Tags, t)
-			}
-		}
-		p.mu.Unlock()
-	}
+	p.addTags(key{to, d.Digest}, tags)
 	return d, nil
+}
+
+func (p *Planner) addTags(k key, tags []string) {
+	if len(tags) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := &p.plan.Artifacts[p.arts[k]]
+	for _, t := range tags {
+		if !slices.Contains(a.Tags, t) {
+			a.Tags = append(a.Tags, t)
+		}
+	}
 }
 
 // maxDepth bounds how deep indexes may nest.
 const maxDepth = 8
 
-func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, forWhat string, depth int) error {
+// add plans the manifest d of srcRepo into to, with everything below it
+// and, unless NoAttachments, its attachments. att marks an attachment.
+func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, forWhat string, depth int, att attachment) error {
 	k := key{to, d.Digest}
 	p.mu.Lock()
 	_, done := p.arts[k]
@@ -86,15 +118,34 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 	}
 	a := Artifact{Source: srcRepo, Target: to, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size,
 		Platform: d.Platform, For: forWhat, manifest: b}
+	if err := att.mark(&a, b); err != nil {
+		return fmt.Errorf("reading manifest %s@%s: %w", srcRepo, d.Digest, err)
+	}
 	if oci.IsIndex(d.MediaType) {
-		for _, c := range kids {
+		keep := make([]bool, len(kids))
+		for i := range keep {
+			keep[i] = true
+		}
+		if depth == 0 && a.Attachment == "" {
+			if keep, a.Filter, err = filterChildren(srcRepo, d, b, kids, p.o.Platforms); err != nil {
+				return err
+			}
+		}
+		childAtt := attachment{}
+		if a.Attachment == kindReferrers {
+			childAtt.kind = kindReferrer // the referrers tag schema lists them
+		}
+		for i, c := range kids {
+			if !keep[i] {
+				continue
+			}
 			if !oci.IsManifest(c.MediaType) {
 				// An index may name non-manifest artifacts (rare); copy them as blobs.
 				p.addBlob(srcRepo, c, to)
 				a.Blobs = append(a.Blobs, c.Digest)
 				continue
 			}
-			if err := p.add(ctx, srcRepo, c, to, forWhat, depth+1); err != nil {
+			if err := p.add(ctx, srcRepo, c, to, forWhat, depth+1, childAtt); err != nil {
 				return err
 			}
 			a.Children = append(a.Children, c.Digest)
@@ -109,12 +160,16 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 		}
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, done := p.arts[k]; !done {
+	_, done = p.arts[k]
+	if !done {
 		p.arts[k] = len(p.plan.Artifacts)
 		p.plan.Artifacts = append(p.plan.Artifacts, a)
 	}
-	return nil
+	p.mu.Unlock()
+	if done || p.o.NoAttachments || a.Attachment == kindReferrers {
+		return nil
+	}
+	return p.attach(ctx, srcRepo, d.Digest, to, forWhat, depth)
 }
 
 func isForeign(d v1.Descriptor) bool {

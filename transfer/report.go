@@ -41,9 +41,18 @@ type ComponentReport struct {
 type ArtifactReport struct {
 	Source string   `json:"source"`
 	Target string   `json:"target"`
-	Digest v1.Hash  `json:"digest"`
+	Digest v1.Hash  `json:"digest"` // what the target holds
 	Tags   []string `json:"tags,omitempty"`
 	For    string   `json:"for,omitempty"`
+	// Platforms are the platforms copied of an index filtered by platform.
+	Platforms []v1.Platform `json:"platforms,omitempty"`
+	// FilteredFrom is the source index's digest when the target holds the
+	// filtered index (Digest) instead: it refused the index without the
+	// children of the other platforms.
+	FilteredFrom *v1.Hash `json:"filteredFrom,omitempty"`
+	// Attachment and Subject are the artifact's own (see Artifact).
+	Attachment string   `json:"attachment,omitempty"`
+	Subject    *v1.Hash `json:"subject,omitempty"`
 }
 
 func (r *run) report() *Report {
@@ -59,7 +68,16 @@ func (r *run) report() *Report {
 			Digest: cv.Digest, Skipped: cv.Skip, Resources: cv.Resources})
 	}
 	for _, a := range r.plan.roots() {
-		rep.Artifacts = append(rep.Artifacts, ArtifactReport{Source: a.Source, Target: a.Target, Digest: a.Digest, Tags: a.Tags, For: a.For})
+		ar := ArtifactReport{Source: a.Source, Target: a.Target, Digest: a.landed().Digest, Tags: a.Tags, For: a.For,
+			Attachment: a.Attachment, Subject: a.Subject}
+		if a.Filter != nil {
+			ar.Platforms = a.Filter.Platforms
+			if a.Filter.Landed {
+				from := a.Digest
+				ar.FilteredFrom = &from
+			}
+		}
+		rep.Artifacts = append(rep.Artifacts, ar)
 	}
 	return rep
 }

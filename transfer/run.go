@@ -71,9 +71,15 @@ func (o Options) debug(msg string, args ...any) {
 
 // Run copies what p plans from src to dst: blobs first (each unique blob
 // once, then mounted into the other repositories that need it where dst can
-// mount), then manifests children first, then tags. Artifacts whose target
-// tag or digest already holds the same manifest are skipped with everything
-// below them, so a re-run copies nothing it copied before.
+// mount), then manifests children first (and attachments after their
+// subjects), then tags. Artifacts whose target tag or digest already holds
+// the same manifest are skipped with everything below them, so a re-run
+// copies nothing it copied before.
+//
+// An index filtered by platform (Artifact.Filter) is pushed unchanged; when
+// dst refuses it because the dropped children are absent, the filtered
+// index is pushed and tagged instead, and Run records that in
+// Filter.Landed (see Plan.Landed and ArtifactReport.FilteredFrom).
 //
 // Run stops at the first error that survives its attempts and returns it
 // with the Report of what was done until then. Nothing is tagged unless
@@ -114,6 +120,15 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.setTags(ctx); err != nil {
 		return err
 	}
+	if len(r.plan.Components) > 0 {
+		if r.plan.relocate != nil {
+			if err := r.plan.relocate(ctx); err != nil {
+				return err
+			}
+		} else if a := r.plan.firstLandedFiltered(); a != nil {
+			return fmt.Errorf("%s holds the filtered index %s for %s, which the plan's component versions do not name", a.Target, a.Filter.Digest, a.Digest)
+		}
+	}
 	return r.writeComponents(ctx)
 }
 
@@ -124,9 +139,9 @@ func (r *run) checkExisting(ctx context.Context) error {
 	g.SetLimit(r.o.jobs())
 	for _, a := range r.plan.roots() {
 		g.Go(func() error {
-			ok, err := r.dst.Exists(gctx, a.Target, a.Descriptor())
+			ok, err := r.exists(gctx, a)
 			if err != nil {
-				return fmt.Errorf("checking %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "exists"))
+				return err
 			}
 			if ok {
 				r.markDone(a)
@@ -135,6 +150,23 @@ func (r *run) checkExisting(ctx context.Context) error {
 		})
 	}
 	return g.Wait()
+}
+
+// exists reports whether dst holds the manifest of a: its own or, for an
+// index filtered by platform, the filtered one, which it records as landed.
+func (r *run) exists(ctx context.Context, a *Artifact) (bool, error) {
+	ok, err := r.dst.Exists(ctx, a.Target, a.Descriptor())
+	if err == nil && a.Filter != nil {
+		a.Filter.Landed = false
+		if !ok {
+			ok, err = r.dst.Exists(ctx, a.Target, a.filtered())
+			a.Filter.Landed = ok
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "exists"))
+	}
+	return ok, nil
 }
 
 func (r *run) markDone(a *Artifact) {
@@ -355,9 +387,9 @@ func (r *run) pushManifests(ctx context.Context) error {
 
 func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 	d := a.Descriptor()
-	ok, err := r.dst.Exists(ctx, a.Target, d)
+	ok, err := r.exists(ctx, a)
 	if err != nil {
-		return fmt.Errorf("checking manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "exists"))
+		return err
 	}
 	if ok {
 		r.manifestsSkipped.Add(1)
@@ -369,11 +401,25 @@ func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 			return fmt.Errorf("reading manifest %s@%s: %w", a.Source, a.Digest, oci.WithSide(err, oci.Source, "fetch"))
 		}
 	}
-	if err := oci.PushBytes(ctx, r.dst, a.Target, d, b); err != nil {
+	err = oci.PushBytes(ctx, r.dst, a.Target, d, b)
+	if err != nil && a.Filter != nil && refusedIncomplete(err) {
+		// The target wants every child of an index: write the filtered one.
+		r.o.debug("target refused the index without its other platforms; pushing the filtered index",
+			"repo", a.Target, "digest", a.Digest, "filtered", a.Filter.Digest, "error", err)
+		var fb []byte
+		if fb, err = a.filteredManifest(b); err != nil {
+			return fmt.Errorf("pushing manifest %s@%s: %w", a.Target, a.Digest, err)
+		}
+		if err = oci.PushBytes(ctx, r.dst, a.Target, a.filtered(), fb); err == nil {
+			a.Filter.Landed = true
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("pushing manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "push"))
 	}
 	r.manifestsPushed.Add(1)
-	r.o.emit(Event{Kind: ManifestDone, Digest: a.Digest, Size: a.Size, Repo: a.Target})
+	l := a.landed()
+	r.o.emit(Event{Kind: ManifestDone, Digest: l.Digest, Size: l.Size, Repo: a.Target})
 	return nil
 }
 
@@ -394,18 +440,19 @@ func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
 	if err != nil {
 		return err
 	}
+	d := a.landed()
 	cur, err := r.dst.Resolve(ctx, ref)
-	if err == nil && cur.Digest == a.Digest {
+	if err == nil && cur.Digest == d.Digest {
 		return nil
 	}
 	if err != nil && !errors.Is(err, oci.ErrNotFound) {
 		return fmt.Errorf("resolving %s: %w", ref, oci.WithSide(err, oci.Destination, "resolve"))
 	}
-	if err := r.dst.Tag(ctx, ref, a.Descriptor()); err != nil {
+	if err := r.dst.Tag(ctx, ref, d); err != nil {
 		return fmt.Errorf("tagging %s: %w", ref, oci.WithSide(err, oci.Destination, "tag"))
 	}
 	r.tagsSet.Add(1)
-	r.o.emit(Event{Kind: TagDone, Digest: a.Digest, Repo: ref.String()})
+	r.o.emit(Event{Kind: TagDone, Digest: d.Digest, Repo: ref.String()})
 	return nil
 }
 

@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReferenceIsCurrent fails when docs/reference differs from what the
+// command tree says: run 'make docs' and commit the result.
+func TestReferenceIsCurrent(t *testing.T) {
+	want, err := referenceFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "docs", "reference")
+	have, _ := filepath.Glob(filepath.Join(dir, "ferry*.md"))
+	if len(have) != len(want) {
+		t.Errorf("docs/reference has %d files, the command tree %d: run 'make docs'", len(have), len(want))
+	}
+	for name, b := range want {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(got, b) {
+			t.Errorf("docs/reference/%s is out of date: run 'make docs'", name)
+		}
+	}
+}
