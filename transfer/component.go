@@ -55,6 +55,11 @@ type ComponentOptions struct {
 	// Overwrite replaces a version the target holds with different content;
 	// without it that is an error wrapping ErrVersionDiffers.
 	Overwrite bool
+	// Plan are the options of the artifact copies: platforms and
+	// attachments. A multi-platform image whose copy is filtered keeps its
+	// resource digest (the signed one); its access points at the index that
+	// landed and the label LabelFilteredFrom records the original digest.
+	Plan PlanOptions
 }
 
 // ComponentVersion is one component version of a plan.
@@ -73,6 +78,10 @@ type ComponentVersion struct {
 	Blobs []v1.Hash `json:"blobs,omitempty"`
 
 	artifact *ocireg.Artifact // what Run writes: descriptor layer, config, manifest
+
+	desc    *component.Descriptor // the rewritten descriptor, re-encoded when an access moves
+	blobs   []v1.Descriptor       // its local blobs
+	creator string                // the software.ocm.creator annotation to write
 }
 
 // ResourceChange is how a transfer moves one resource.
@@ -94,7 +103,7 @@ type ResourceChange struct {
 // returns the Plan; nothing is written. Read the plan's blobs and
 // artifacts through src when running it.
 func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository, refs []component.Ref, target Target, o ComponentOptions) (*Plan, error) {
-	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src), seen: map[string]bool{}}
+	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src, o.Plan), seen: map[string]bool{}}
 	for _, r := range refs {
 		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {
 			return nil, err
@@ -102,6 +111,7 @@ func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository
 	}
 	p := cp.pl.Plan()
 	p.Components = cp.versions
+	p.relocate = func(context.Context) error { return relocate(p) }
 	return p, nil
 }
 
@@ -164,13 +174,14 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if err := component.Validate(d); err != nil {
 		return fmt.Errorf("the rewritten descriptor of %s is not valid: %w", key, err)
 	}
-	art, err := ocireg.Manifest(d, blobs, ocireg.WriteOptions{Creator: cv.Annotations[ocireg.AnnotationCreator]})
-	if err != nil {
+	out.desc, out.blobs, out.creator = d, blobs, cv.Annotations[ocireg.AnnotationCreator]
+	if err := out.encode(); err != nil {
 		return fmt.Errorf("encoding %s for the target: %w", key, err)
 	}
-	out.Digest, out.artifact = art.Manifest.Digest, art
-	for _, b := range art.Blobs {
-		out.Blobs = append(out.Blobs, b.Digest)
+	// Filtered indexes an earlier run left in the target are named now, so
+	// that the version compares equal to what that run wrote.
+	if err := out.relocate(cp.pl.landed); err != nil {
+		return err
 	}
 	if err := cp.checkExisting(ctx, &out); err != nil {
 		return err
@@ -178,6 +189,19 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	cp.mu.Lock()
 	cp.versions = append(cp.versions, out)
 	cp.mu.Unlock()
+	return nil
+}
+
+// encode computes what Run writes for the version from its descriptor.
+func (cv *ComponentVersion) encode() error {
+	art, err := ocireg.Manifest(cv.desc, cv.blobs, ocireg.WriteOptions{Creator: cv.creator})
+	if err != nil {
+		return err
+	}
+	cv.Digest, cv.artifact, cv.Blobs = art.Manifest.Digest, art, nil
+	for _, b := range art.Blobs {
+		cv.Blobs = append(cv.Blobs, b.Digest)
+	}
 	return nil
 }
 
@@ -346,6 +370,12 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	if err := checkArtifactDigest(r, d.Digest); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
+	// A filtered index that an earlier run left in the target is what the
+	// access must name; Run learns it again, but the plan must compare the
+	// version with what the target holds.
+	if err := cp.markLandedFilter(ctx, targetRepo, d.Digest); err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
 	if r.Digest == nil {
 		spec, err := component.OCIArtifactDigest(d.Digest.String())
 		if err != nil {
@@ -371,6 +401,135 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	}
 	ch.How, ch.To, ch.Digest = "by value", r.Access, d.Digest
 	return ch, nil, nil
+}
+
+// markLandedFilter marks a filtered index as landed when the target holds
+// it already (and not the original).
+func (cp *componentPlanner) markLandedFilter(ctx context.Context, targetRepo string, digest v1.Hash) error {
+	a := cp.pl.artifact(targetRepo, digest)
+	if a == nil || a.Filter == nil || cp.target.Intermediate {
+		return nil
+	}
+	dst := cp.target.Repository.Store()
+	orig, err := dst.Exists(ctx, targetRepo, a.Descriptor())
+	if err != nil || orig {
+		return err
+	}
+	filtered, err := dst.Exists(ctx, targetRepo, a.filtered())
+	if err != nil {
+		return err
+	}
+	a.Filter.Landed = filtered
+	return nil
+}
+
+// relocate points the accesses of resources whose filtered index landed
+// at that index, labels them with the original digest, and re-encodes
+// their versions. Run calls it before it writes the versions.
+func relocate(p *Plan) error {
+	for i := range p.Components {
+		if err := p.Components[i].relocate(p.Landed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relocate does for one version what the function relocate does for all.
+func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash) (v1.Descriptor, bool)) error {
+	changed := false
+	for j := range cv.Resources {
+		ch := &cv.Resources[j]
+		if ch.How != "by value" || ch.Digest == (v1.Hash{}) {
+			continue
+		}
+		target, _, ok := imageTarget(ch.To)
+		if !ok {
+			continue
+		}
+		landed, ok := landedAs(target, ch.Digest)
+		if !ok || landed.Digest == ch.Digest {
+			continue
+		}
+		r := &cv.desc.Resources[cv.desc.ResourceIndex(ch.Identity)]
+		acc, err := retarget(r.Access, ch.Digest, landed.Digest)
+		if err != nil {
+			return fmt.Errorf("%s:%s resource %s: %w", cv.Name, cv.Version, r.Name, err)
+		}
+		r.Access, ch.To = acc, acc
+		setLabel(r, LabelFilteredFrom, ch.Digest.String())
+		ch.Digest = landed.Digest
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	if err := cv.encode(); err != nil {
+		return fmt.Errorf("encoding %s:%s: %w", cv.Name, cv.Version, err)
+	}
+	return nil
+}
+
+// imageTarget returns the repository (with host, or relative in a CTF) and
+// digest an image access names.
+func imageTarget(a component.Access) (repo string, digest string, ok bool) {
+	var ref string
+	switch a.Kind() {
+	case component.AccessOCIArtifact:
+		acc, err := a.OCIArtifact()
+		if err != nil {
+			return "", "", false
+		}
+		ref = acc.ImageReference
+	case component.AccessRelativeOCIReference:
+		acc, err := a.RelativeOCIReference()
+		if err != nil {
+			return "", "", false
+		}
+		ref = acc.Reference
+	default:
+		return "", "", false
+	}
+	if _, rest, ok := strings.Cut(ref, "://"); ok {
+		ref = rest
+	}
+	r, err := oci.ParseRef(ref)
+	if err != nil {
+		return "", "", false
+	}
+	return r.Repo(), r.Digest.String(), true
+}
+
+// retarget replaces the digest an image access names.
+func retarget(a component.Access, from, to v1.Hash) (component.Access, error) {
+	switch a.Kind() {
+	case component.AccessOCIArtifact:
+		acc, err := a.OCIArtifact()
+		if err != nil {
+			return a, err
+		}
+		return component.NewOCIArtifactAccess(strings.Replace(acc.ImageReference, "@"+from.String(), "@"+to.String(), 1)), nil
+	case component.AccessRelativeOCIReference:
+		acc, err := a.RelativeOCIReference()
+		if err != nil {
+			return a, err
+		}
+		acc.Reference = strings.Replace(acc.Reference, "@"+from.String(), "@"+to.String(), 1)
+		return component.NewAccess(acc)
+	}
+	return a, fmt.Errorf("access type %s names no image", a.Type)
+}
+
+// setLabel sets (or replaces) a label of r.
+func setLabel(r *component.Resource, name, value string) {
+	v, _ := json.Marshal(value)
+	for i := range r.Labels {
+		if r.Labels[i].Name == name {
+			r.Labels[i].Value = v
+			return
+		}
+	}
+	r.Labels = append(r.Labels, component.Label{Name: name, Value: v})
 }
 
 // ociBlob plans the copy of an ociBlob resource into a local blob of the
@@ -410,9 +569,20 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 
 // checkArtifactDigest compares an artifact resource's recorded digest with
 // the manifest the source holds.
+//
+// A copy that an earlier transfer filtered to some platforms names another
+// index than the signed one; its label LabelFilteredFrom says so, and the
+// resource is accepted as that filtered copy (its content cannot be proven
+// against the signed digest: only the platforms it kept can be).
 func checkArtifactDigest(r *component.Resource, got v1.Hash) error {
 	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 {
 		return nil
+	}
+	for _, l := range r.Labels {
+		var from string
+		if l.Name == LabelFilteredFrom && json.Unmarshal(l.Value, &from) == nil && from == "sha256:"+r.Digest.Value {
+			return nil
+		}
 	}
 	if !strings.EqualFold(r.Digest.HashAlgorithm, "sha-256") && !strings.EqualFold(r.Digest.HashAlgorithm, "sha256") || got.Algorithm != "sha256" {
 		return nil

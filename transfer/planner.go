@@ -194,3 +194,21 @@ func (p *Planner) Plan() *Plan {
 	defer p.mu.Unlock()
 	return &p.plan
 }
+
+// artifact returns the planned artifact digest in target, or nil.
+func (p *Planner) artifact(target string, digest v1.Hash) *Artifact {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, ok := p.arts[key{target, digest}]
+	if !ok {
+		return nil
+	}
+	return &p.plan.Artifacts[i]
+}
+
+// landed is Plan.Landed on the plan being built.
+func (p *Planner) landed(target string, digest v1.Hash) (v1.Descriptor, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.plan.Landed(target, digest)
+}

@@ -103,3 +103,21 @@ func (s *Sources) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.R
 	}
 	return r.Fetch(ctx, repo, d)
 }
+
+// Tags implements oci.TagLister for the routed reader; a reader that cannot
+// list tags has none to offer (attachments are then not found by tag).
+func (s *Sources) Tags(ctx context.Context, repo string) ([]string, error) {
+	if tl, ok := s.route(repo).(oci.TagLister); ok {
+		return tl.Tags(ctx, repo)
+	}
+	return nil, nil
+}
+
+// Referrers implements Referrer for the routed reader; a reader without
+// the API has no referrers to offer.
+func (s *Sources) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
+	if rr, ok := s.route(repo).(Referrer); ok {
+		return rr.Referrers(ctx, repo, subject, artifactType)
+	}
+	return nil, nil
+}

@@ -10,8 +10,10 @@ import (
 )
 
 type artifactCopyOptions struct {
-	jobs   int
-	dryRun bool
+	jobs          int
+	dryRun        bool
+	platforms     []string
+	noAttachments bool
 }
 
 func newArtifactCopyCmd(g *globals) *cobra.Command {
@@ -53,7 +55,11 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 				return err
 			}
 			ctx := cmd.Context()
-			pl := transfer.NewPlanner(store)
+			platforms, err := parsePlatforms(o.platforms)
+			if err != nil {
+				return err
+			}
+			pl := transfer.NewPlanner(store, transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments})
 			var tags []string
 			if dst.Tag != "" {
 				tags = []string{dst.Tag}
@@ -77,5 +83,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 	f := cmd.Flags()
 	f.IntVar(&o.jobs, "jobs", 8, "blobs copied at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be copied and copy nothing")
+	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of a multi-platform image (os/arch[/variant])")
+	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers")
 	return cmd
 }

@@ -63,6 +63,7 @@ to name the private copies.
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Moving releases:"}, &cobra.Group{ID: "other", Title: "Other commands:"})
 	for _, c := range []*cobra.Command{
 		newTransferCmd(g),
+		newBundleCmd(g), newInventoryCmd(g),
 		newComponentCmd(g),
 		newArtifactCmd(g),
 		newServeCmd(g),

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,12 +13,14 @@ import (
 )
 
 type transferOptions struct {
-	recursive   bool
-	byReference bool
-	overwrite   bool
-	jobs        int
-	dryRun      bool
-	reportFile  string
+	recursive     bool
+	byReference   bool
+	platforms     []string
+	noAttachments bool
+	overwrite     bool
+	jobs          int
+	dryRun        bool
+	reportFile    string
 }
 
 func newTransferCmd(g *globals) *cobra.Command {
@@ -61,6 +64,8 @@ command again resumes where it stopped, sending nothing twice.`,
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "transfer referenced component versions too, each once")
 	f.BoolVar(&o.byReference, "by-reference", false, "copy only local blobs; keep accesses to images in other registries as they are")
 	f.BoolVar(&o.overwrite, "overwrite", false, "replace a version the target holds with different content")
+	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], comma-separated or repeated)")
+	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs and manifests copied at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied (every artifact's source, target and digest) to this file")
@@ -134,8 +139,14 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	sources := &transfer.Sources{Store: src.Store(), Images: images}
 	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
+	platforms, err := parsePlatforms(o.platforms)
+	if err != nil {
+		dst.Abort()
+		return err
+	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite})
+		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite,
+			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments}})
 	if err != nil {
 		dst.Abort()
 		return fmt.Errorf("planning the transfer to %s: %w", dstSpec, err)
@@ -161,4 +172,17 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		}
 	}
 	return g.printReport(rep)
+}
+
+// parsePlatforms parses --platform values (os/arch[/variant]).
+func parsePlatforms(ss []string) ([]v1.Platform, error) {
+	var out []v1.Platform
+	for _, s := range ss {
+		p, err := v1.ParsePlatform(s)
+		if err != nil || p.OS == "" || p.Architecture == "" {
+			return nil, usageErr(fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/amd64", s))
+		}
+		out = append(out, *p)
+	}
+	return out, nil
 }

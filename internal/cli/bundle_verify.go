@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/bundle"
+)
+
+func newBundleVerifyCmd(g *globals) *cobra.Command {
+	var jobs int
+	cmd := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Check every blob, volume and reference of a bundle",
+		Long: `verify re-hashes every blob of the bundle FILE (or of the volumes FILE.000, ...),
+checks the volumes against FILE.sha256, checks that every manifest's children
+and every component version's local blobs and images are there (or, for a
+differential bundle, were left out on purpose), and that ferry's metadata agrees
+with the archive. It exits 1 naming the first damaged file and the offset in it.`,
+		Example: `  ferry bundle verify podinfo.tar
+  ferry bundle verify podinfo.tar.000 -o json`,
+		Args: exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := bundle.Verify(cmd.Context(), args[0], bundle.VerifyOptions{Jobs: jobs})
+			if perr := g.print(rep, func(t *tableWriter) {
+				if len(rep.Volumes) > 0 {
+					t.row("FILE", "SIZE", "SHA256", "")
+					for _, v := range rep.Volumes {
+						state := "ok"
+						if !v.OK {
+							state = "DAMAGED"
+						}
+						sum := v.SHA256
+						if sum == "" {
+							sum = "-"
+						}
+						t.row(v.Path, sizeString(v.Size), sum, state)
+					}
+					t.row("")
+				}
+				for _, p := range rep.Problems {
+					at := ""
+					if p.Offset >= 0 {
+						at = fmt.Sprintf(" at offset %d", p.Offset)
+					}
+					t.row(fmt.Sprintf("DAMAGED %s%s %s: %s", p.File, at, p.Entry, p.Error))
+				}
+				what := []string{fmt.Sprintf("%d blobs (%s) hashed", rep.Blobs, sizeString(rep.Bytes)),
+					fmt.Sprintf("%d manifests and %d component versions checked", rep.Manifests, rep.Components)}
+				if rep.Sidecar {
+					what = append(what, "volumes match the sidecar")
+				}
+				if rep.LeftOut > 0 {
+					what = append(what, fmt.Sprintf("%d blobs left out (differential)", rep.LeftOut))
+				}
+				if err == nil {
+					t.row("ok: " + strings.Join(what, ", "))
+				}
+			}); perr != nil {
+				return perr
+			}
+			if err != nil {
+				return withHint(fmt.Errorf("verifying %s: %w", args[0], err), "the bundle is damaged: bring the file (or the volume named) again; do not import it")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&jobs, "jobs", 4, "blobs hashed at once")
+	return cmd
+}
+
+func newBundleInspectCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect FILE",
+		Short: "List the component versions, resources and images of a bundle",
+		Long: `inspect lists what the bundle FILE holds: component versions and their resources,
+images with their platforms and sizes, and the space storing shared blobs once
+saves. Nothing is hashed: use 'bundle verify' for that.`,
+		Example: `  ferry bundle inspect podinfo.tar
+  ferry bundle inspect podinfo.tar -o json`,
+		Args: exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			b, err := bundle.Open(ctx, args[0])
+			if err != nil {
+				return withHint(err, "run 'ferry bundle verify %s' for details", args[0])
+			}
+			defer b.Close()
+			in, err := bundle.Inspect(ctx, b)
+			if err != nil {
+				return fmt.Errorf("inspecting %s: %w", args[0], err)
+			}
+			return g.print(in, func(t *tableWriter) {
+				t.row("COMPONENT", "VERSION", "RESOURCE", "TYPE", "ACCESS", "SIZE")
+				for _, c := range in.Components {
+					for _, r := range c.Resources {
+						t.row(c.Name, c.Version, r.Name, r.Type, r.Access+" "+r.Ref, sizeString(r.Size))
+					}
+				}
+				t.row("")
+				t.row("IMAGE", "DIGEST", "PLATFORMS", "SIZE")
+				for _, im := range in.Images {
+					t.row(im.Repository+":"+im.Tag, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
+				}
+				t.row("")
+				line := fmt.Sprintf("%s in %d file(s); %d blobs, %s; images alone would take %s, storing shared blobs once saves %s",
+					sizeString(in.Size), max(1, len(in.Volumes)), in.Blobs, sizeString(in.BlobBytes), sizeString(in.ImageBytes), sizeString(in.Saved))
+				if in.Tool != "" {
+					line += "; written by " + in.Tool
+				}
+				t.row(line)
+				if in.LeftOut > 0 {
+					t.row(fmt.Sprintf("differential: %d blobs (%s) left out, held by %s", in.LeftOut, sizeString(in.LeftOutBytes), in.LeftOutBase))
+				}
+			})
+		},
+	}
+}

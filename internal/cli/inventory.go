@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/bundle"
+	"github.com/ferry-oci/ferry/component"
+)
+
+func newInventoryCmd(g *globals) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "inventory REPO//NAME[:VERSION]... [-o FILE]",
+		Short: "Record what a registry holds of some component versions, for a differential bundle",
+		Long: `inventory walks the component versions named (every version when none is given),
+the versions they reference and the images their accesses name inside REPO, and
+writes every component version, manifest and blob digest found as a small JSON
+file. Carried out of the air gap, it lets 'ferry bundle create --missing-from'
+leave out everything the registry already holds.
+
+A registry cannot list its repositories reliably, so the components are named.`,
+		Example: `  ferry inventory registry.local:5000/air//example.com/podinfo -o inventory.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 {
+				return usageErr(fmt.Errorf("%s needs at least one REPO//NAME[:VERSION]", cmd.CommandPath()))
+			}
+			for _, a := range args {
+				if !strings.Contains(a, "//") || strings.HasSuffix(a, "//") {
+					return usageErr(fmt.Errorf("%s: name the components: REPO//NAME[:VERSION]", a))
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			repo, versions, err := g.sourceVersions(ctx, args)
+			if err != nil {
+				return err
+			}
+			defer repo.Close()
+			var refs []component.Ref
+			refs = append(refs, versions...)
+			inv, err := bundle.TakeInventory(ctx, repo.Repository, refs)
+			if err != nil {
+				return fmt.Errorf("taking the inventory of %s: %w", repo.spec, err)
+			}
+			b := inv.Marshal()
+			if file == "" {
+				_, err := g.stdout.Write(b)
+				return err
+			}
+			if _, err := writeFileAtomic(file, bytes.NewReader(b)); err != nil {
+				return fmt.Errorf("writing %s: %w", file, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "output", "o", "", "write the inventory to this file (default: standard output)")
+	cmd.GroupID = "main"
+	return cmd
+}
