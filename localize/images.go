@@ -43,6 +43,12 @@ type Image struct {
 	// Original is the reference before transfer, for Options.Auto
 	// ("ghcr.io/stefanprodan/podinfo:6.3.5"); "" when not known.
 	Original string `json:"original,omitempty"`
+	// Path is the repository path and tag the copy was named by, without
+	// any registry ("stefanprodan/podinfo:6.3.5"): OCM names a copy
+	// <target base>/<path of the original>, so when Original is not known
+	// Options.Auto matches an image field whose repository path and tag (or
+	// digest) are these, whatever its registry.
+	Path string `json:"path,omitempty"`
 }
 
 // Images is what localization needs to know about the component's images.
@@ -169,6 +175,15 @@ func (r imageRef) key() string {
 		return r.repo.Name() + "@" + r.digest
 	}
 	return r.repo.Name() + ":" + firstNonEmpty(r.tag, "latest")
+}
+
+// pathKey is key without the registry: the repository path with the
+// digest, or the tag.
+func (r imageRef) pathKey() string {
+	if r.digest != "" {
+		return r.repo.RepositoryStr() + "@" + r.digest
+	}
+	return r.repo.RepositoryStr() + ":" + firstNonEmpty(r.tag, "latest")
 }
 
 func firstNonEmpty(s ...string) string {

@@ -278,16 +278,27 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 // auto rewrites image fields that name an original image.
 func (l *run) auto(names []string, extra []field) ([]Change, error) {
 	byKey := map[string]Image{}
+	byPath := map[string]Image{}
 	for _, im := range l.images.All() {
-		if im.Original == "" {
+		if im.Original != "" {
+			r, err := parseImageRef(im.Original)
+			if err != nil {
+				return nil, fmt.Errorf("auto: image resource %s: %w", im.Ref, err)
+			}
+			for _, k := range r.keys(im.Digest) {
+				byKey[k] = im
+			}
 			continue
 		}
-		r, err := parseImageRef(im.Original)
-		if err != nil {
-			return nil, fmt.Errorf("auto: image resource %s: %w", im.Ref, err)
+		if im.Path == "" {
+			continue
 		}
-		for _, k := range r.keys(im.Digest) {
-			byKey[k] = im
+		repo, tag, _ := strings.Cut(im.Path, ":")
+		for _, k := range []string{repo + ":" + tag, repo + "@" + im.Digest} {
+			if other, dup := byPath[k]; dup && other.Ref != im.Ref {
+				return nil, fmt.Errorf("auto: %s and %s both are copies of %s: name the image with a rule", other.Ref, im.Ref, k)
+			}
+			byPath[k] = im
 		}
 	}
 	var out []Change
@@ -307,6 +318,9 @@ func (l *run) auto(names []string, extra []field) ([]Change, error) {
 					continue
 				}
 				im, ok := byKey[r.key()]
+				if !ok {
+					im, ok = byPath[r.pathKey()]
+				}
 				if !ok {
 					continue
 				}

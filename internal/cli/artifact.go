@@ -10,6 +10,6 @@ func newArtifactCmd(g *globals) *cobra.Command {
 		Short:   "Copy, push and pull single OCI artifacts",
 		GroupID: "main",
 	}
-	cmd.AddCommand(newArtifactCopyCmd(g))
+	cmd.AddCommand(newArtifactCopyCmd(g), newArtifactPushCmd(g), newArtifactPullCmd(g))
 	return cmd
 }

@@ -65,6 +65,7 @@ to name the private copies.
 		newTransferCmd(g),
 		newBundleCmd(g), newInventoryCmd(g),
 		newComponentCmd(g),
+		newLocalizeCmd(g),
 		newArtifactCmd(g),
 		newServeCmd(g),
 		newVersionCmd(g),

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/gitops"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/oci/remote"
+)
+
+// gitopsFlags are the flags that shape a GitOps artifact.
+type gitopsFlags struct {
+	format   string
+	source   string
+	revision string
+	created  string
+}
+
+func (f *gitopsFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "oci", "artifact media types: oci (Flux, Argo CD and Config Sync) or flux (Flux's own)")
+	fl.StringVar(&f.source, "source", "", "org.opencontainers.image.source annotation (where the manifests come from)")
+	fl.StringVar(&f.revision, "revision", "", "org.opencontainers.image.revision annotation")
+	fl.StringVar(&f.created, "created", "", "org.opencontainers.image.created (RFC 3339); fixed to the epoch by default, so the same files give the same digest")
+}
+
+func (f *gitopsFlags) options() (gitops.Options, error) {
+	o := gitops.Options{Source: f.source, Revision: f.revision}
+	switch f.format {
+	case "oci", "":
+	case "flux":
+		o.Format = gitops.FormatFlux
+	default:
+		return o, usageErr(fmt.Errorf("--format %q: want oci or flux", f.format))
+	}
+	if f.created != "" {
+		t, err := time.Parse(time.RFC3339, f.created)
+		if err != nil {
+			return o, usageErr(fmt.Errorf("--created %q: want RFC 3339", f.created))
+		}
+		o.Created = t
+	}
+	return o, nil
+}
+
+// parseOCIURL parses oci://REPO:TAG (the scheme is optional).
+func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, bool, error) {
+	plain := strings.HasPrefix(s, "http://")
+	r, err := parseImageRef(s)
+	if err != nil {
+		return oci.Ref{}, false, err
+	}
+	if needTag && r.Tag == "" {
+		return oci.Ref{}, false, usageErr(fmt.Errorf("%s: name a tag (oci://REPO:TAG)", s))
+	}
+	if plain && !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
+		return oci.Ref{}, false, &remote.PlainHTTPError{Host: r.Registry}
+	}
+	return r.Ref, plain, nil
+}
+
+// pushed is what push and localize --push print.
+type pushed struct {
+	Reference string  `json:"reference"`
+	Digest    v1.Hash `json:"digest"`
+}
+
+func newArtifactPushCmd(g *globals) *cobra.Command {
+	var f gitopsFlags
+	cmd := &cobra.Command{
+		Use:   "push DIR oci://REPO:TAG",
+		Short: "Push a directory of Kubernetes manifests as a GitOps OCI artifact",
+		Long: `push packs DIR into one tar+gzip layer (entries sorted, times and owners fixed,
+no links) and pushes it as an OCI artifact that Flux (OCIRepository), Argo CD (an
+oci:// source) and Config Sync (sourceType: oci) deploy as they are. The same files
+give the same digest on any machine. It prints the reference with its digest, to
+pin in the GitOps tool.`,
+		Example: `  ferry artifact push ./manifests oci://registry.local:5000/apps/podinfo:6.3.5`,
+		Args:    exactArgs("DIR", "oci://REPO:TAG"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, plain, err := g.parseOCIURL(args[1], true)
+			if err != nil {
+				return err
+			}
+			opts, err := f.options()
+			if err != nil {
+				return err
+			}
+			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
+				return usageErr(fmt.Errorf("%s: not a directory", args[0]))
+			}
+			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, plain, opts)
+			if err != nil {
+				return err
+			}
+			return g.print(p, func(t *tableWriter) { t.row(p.Reference) })
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+// pushGitOps builds and pushes a GitOps artifact and prints where it went.
+func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, plain bool, opts gitops.Options) (*pushed, error) {
+	a, err := gitops.Build(files, opts)
+	if err != nil {
+		return nil, fmt.Errorf("packing the manifests: %w", err)
+	}
+	store, err := g.remoteStore(plain)
+	if err != nil {
+		return nil, err
+	}
+	d, err := gitops.Push(ctx, store, ref, a)
+	if err != nil {
+		return nil, fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return &pushed{Reference: ref.Repo() + ":" + ref.Tag + "@" + d.Digest.String(), Digest: d.Digest}, nil
+}
+
+func newArtifactPullCmd(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "pull oci://REPO:TAG -O DIR",
+		Short: "Pull a GitOps OCI artifact and unpack its manifests into a directory",
+		Long: `pull fetches a GitOps artifact (as 'ferry artifact push' or 'ferry localize --push'
+write it, or one that Flux's CLI pushed), verifies it, and unpacks its files into
+DIR. Nothing is written unless the whole layer verified; entries that would land
+outside DIR, links and oversized content are refused.`,
+		Example: `  ferry artifact pull oci://registry.local:5000/apps/podinfo:6.3.5 -O ./out`,
+		Args:    exactArgs("oci://REPO:TAG"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, plain, err := g.parseOCIURL(args[0], false)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				return usageErr(fmt.Errorf("name the directory to unpack into with -O DIR"))
+			}
+			store, err := g.remoteStore(plain)
+			if err != nil {
+				return err
+			}
+			p, err := gitops.Pull(cmd.Context(), store, ref, out, gitops.PullOptions{})
+			if err != nil {
+				return fmt.Errorf("pulling %s: %w", ref, err)
+			}
+			names := p.Files.Names()
+			return g.print(struct {
+				Reference string   `json:"reference"`
+				Digest    v1.Hash  `json:"digest"`
+				Files     []string `json:"files"`
+			}{ref.String(), p.Descriptor.Digest, names}, func(t *tableWriter) {
+				for _, n := range names {
+					t.row(n)
+				}
+				t.row(fmt.Sprintf("pulled %s@%s into %s: %d files", ref, p.Descriptor.Digest, out, len(names)))
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "O", "", "directory to unpack into (created if missing)")
+	return cmd
+}
