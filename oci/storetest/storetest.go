@@ -414,10 +414,10 @@ func testMount(t *testing.T, s oci.Store, repo func(string) string) {
 
 func testLargeBlob(t *testing.T, s oci.Store, repo func(string) string) {
 	ctx := t.Context()
-	b, d := Blob(24<<20+17, types.OCILayer)
+	b, d := Blob(6<<20+17, types.OCILayer)
 	r := repo("suite/large")
 	if err := s.Push(ctx, r, d, bytes.NewReader(b)); err != nil {
-		t.Fatalf("Push of 24 MiB: %v", err)
+		t.Fatalf("Push of 6 MiB: %v", err)
 	}
 	rc, err := s.Fetch(ctx, r, d)
 	if err != nil {
