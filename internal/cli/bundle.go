@@ -63,8 +63,8 @@ is staged. Until it is complete the bundle is FILE.partial with a journal; if
 the run stops, run the same command with --resume to fetch only what is missing.
 
 --split SIZE cuts the bundle into volumes FILE.000, FILE.001, ... of SIZE bytes
-('cat FILE.* > FILE' gives the single file back); FILE.sha256 lists every file
-in sha256sum format. --missing-from INVENTORY leaves out everything the
+('cat FILE.[0-9]* > FILE' gives the single file back); FILE.sha256 lists every
+file in sha256sum format ('sha256sum -c FILE.sha256' checks them). --missing-from INVENTORY leaves out everything the
 inventory (see 'ferry inventory') says the target registry holds already.`,
 		Example: `  # a release with its images, in one file
   ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar

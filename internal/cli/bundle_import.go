@@ -35,6 +35,9 @@ images land under DST by OCM's rule and the descriptors point at them.
 Blobs are read in place from the bundle and verified while they stream; blobs
 first, then manifests, then tags, component versions last, so a damaged bundle
 stops the import before anything is tagged. Running it again resumes.
+Resources the bundle does not hold (a CTF made without --copy-resources names
+images in other registries) keep their accesses; nothing outside FILE and DST
+is contacted.
 
 A differential bundle (made with --missing-from) is imported only when DST holds
 everything it left out; import names what is missing otherwise.`,
@@ -89,16 +92,13 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 		dst.Abort()
 		return err
 	}
-	images, err := g.remoteStore(false)
-	if err != nil {
-		dst.Abort()
-		return err
-	}
-	sources := &transfer.Sources{Store: src, Images: images}
+	// Everything is read from the bundle: resources it does not hold (images
+	// a by-reference CTF names in other registries) keep their accesses.
+	sources := &transfer.Sources{Store: src}
 	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
 	plan, err := transfer.NewComponentPlan(ctx, sources, ocireg.New(src, ""), versions, target,
-		transfer.ComponentOptions{Overwrite: o.overwrite})
+		transfer.ComponentOptions{ByReference: true, Overwrite: o.overwrite})
 	if err != nil {
 		dst.Abort()
 		return fmt.Errorf("planning the import of %s into %s: %w", file, dstSpec, err)

@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -217,6 +219,35 @@ func TestBundleFixtureRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBundleImportsWhatOCMMade: CTFs written by ocm (artifact sets inside,
+// directory, tar and tgz) verify, list and import like ferry's bundles.
+func TestBundleImportsWhatOCMMade(t *testing.T) {
+	ocm := filepath.Join(sharedDir(t), "testdata", "ocm")
+	for _, name := range []string{"ctf-copied", "ctf.tar", "ctf.tgz"} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(ocm, name)
+			if name == "ctf.tar" { // ocm rewrites tars it reads; ferry must not, but read a copy anyway
+				p = filepath.Join(t.TempDir(), name)
+				os.WriteFile(p, readFile(t, filepath.Join(ocm, name)), 0o644)
+			}
+			mustRun(t, "bundle", "verify", p)
+			mustRun(t, "bundle", "inspect", p)
+			dst := registrytest.New(t)
+			mustRun(t, "bundle", "import", p, "http://"+dst.Host+"/air")
+			s, _ := remote.New()
+			if _, err := ocireg.New(s, dst.Host+"/air").Get(t.Context(), "example.com/app", "1.0.0"); err != nil {
+				t.Errorf("app 1.0.0 in the target: %v", err)
+			}
+			if name == "ctf-copied" { // images by value, in artifact sets: they become real images
+				r, _ := oci.ParseRef(dst.Host + "/air/stefanprodan/podinfo:6.3.6")
+				if d, err := s.Resolve(t.Context(), r); err != nil || d.Digest.String() != "sha256:925ee23a84a5ed63ae20ed075a0d3eace84c9a167a6974b35294966029a4385a" {
+					t.Errorf("%s: %v, %v", r, d.Digest, err)
+				}
+			}
+		})
+	}
+}
+
 // corpusRelease is a testimage corpus as one component version.
 func corpusRelease(t *testing.T, size testimage.Size) (*registrytest.Registry, string, testimage.Set) {
 	t.Helper()
@@ -307,6 +338,12 @@ func TestBundleVolumes(t *testing.T) {
 	}
 	mustRun(t, "bundle", "verify", split)
 	mustRun(t, "bundle", "verify", parts[0])
+	// The joined file reads as a bundle beside the volumes' sidecar.
+	if err := os.WriteFile(split, cat, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "bundle", "verify", split)
+	os.Remove(split)
 	mustRun(t, "bundle", "import", parts[0], "http://"+registrytest.New(t).Host+"/air")
 
 	damaged := func(name string, change func(dir string) string) {
@@ -542,4 +579,71 @@ func TestBundleDifferential(t *testing.T) {
 	if _, err := ocireg.New(s, dst.Host+"/air").Get(t.Context(), "example.com/podinfo", "6.3.6"); err != nil {
 		t.Errorf("component version 6.3.6 in the target: %v", err)
 	}
+}
+
+// TestBundleThroughput measures create and import of a corpus of
+// FERRY_BUNDLE_BENCH bytes (e.g. 200MiB) between registries on loopback
+// with on-disk storage, and the peak heap of the process (registries
+// included). Skipped unless the variable is set.
+func TestBundleThroughput(t *testing.T) {
+	sz := os.Getenv("FERRY_BUNDLE_BENCH")
+	if sz == "" {
+		t.Skip("set FERRY_BUNDLE_BENCH=200MiB to measure")
+	}
+	size, err := testimage.ParseSize(sz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := testimage.Corpus(11, size)
+	reg := registrytest.New(t, registrytest.WithFilesystem(t.TempDir()))
+	s, _ := remote.New()
+	if _, err := set.Push(t.Context(), s, reg.Host); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("name: example.com/bench\nversion: 1.0.0\nprovider:\n  name: example.com\nresources:\n")
+	for i, im := range set {
+		fmt.Fprintf(&b, "- name: image-%d\n  type: ociImage\n  version: %q\n  relation: external\n  access:\n    type: ociArtifact\n    imageReference: %s/%s:%s\n", i, im.Tag, reg.Host, im.Name, im.Tag)
+	}
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(f, []byte(b.String()), 0o644)
+	mustRun(t, "component", "create", "-f", f, "--to", "http://"+reg.Host+"/ocm")
+
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	file := filepath.Join(t.TempDir(), "bench.tar")
+	start := time.Now()
+	mustRun(t, "bundle", "create", "http://"+reg.Host+"/ocm//example.com/bench:1.0.0", "-o", file)
+	createTime := time.Since(start)
+	fi, _ := os.Stat(file)
+	peakCreate := peak.Swap(0)
+	start = time.Now()
+	mustRun(t, "bundle", "verify", file)
+	verifyTime := time.Since(start)
+	dst := registrytest.New(t, registrytest.WithFilesystem(t.TempDir()))
+	start = time.Now()
+	mustRun(t, "bundle", "import", file, "http://"+dst.Host+"/air")
+	importTime := time.Since(start)
+	close(stop)
+	<-done
+	mb := float64(fi.Size()) / (1 << 20)
+	t.Logf("bundle %.1f MiB (corpus %s): create %.2fs (%.0f MiB/s), verify %.2fs (%.0f MiB/s), import %.2fs (%.0f MiB/s); peak heap create %d MiB, verify+import %d MiB",
+		mb, set.Stats(), createTime.Seconds(), mb/createTime.Seconds(), verifyTime.Seconds(), mb/verifyTime.Seconds(),
+		importTime.Seconds(), mb/importTime.Seconds(), peakCreate>>20, peak.Load()>>20)
 }

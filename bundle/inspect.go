@@ -1,0 +1,262 @@
+package bundle
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/oci"
+)
+
+// Inspection is what a bundle holds, for people.
+type Inspection struct {
+	Path       string               `json:"path"`
+	Volumes    []Volume             `json:"volumes,omitempty"`
+	Size       int64                `json:"size"`
+	Tool       string               `json:"tool,omitempty"` // empty when the bundle has no ferry metadata
+	Components []InspectedComponent `json:"components"`
+	Images     []InspectedImage     `json:"images"`
+	Blobs      int                  `json:"blobs"`
+	// BlobBytes is what the blobs take, each once.
+	BlobBytes int64 `json:"blobBytes"`
+	// ImageBytes is what the images would take if each kept its own copy of
+	// the blobs it shares with others; Saved is the difference storing them
+	// once makes.
+	ImageBytes int64 `json:"imageBytes"`
+	Saved      int64 `json:"saved"`
+	// LeftOut is what a differential bundle does not carry.
+	LeftOut      int    `json:"leftOut,omitempty"`
+	LeftOutBytes int64  `json:"leftOutBytes,omitempty"`
+	LeftOutBase  string `json:"leftOutBase,omitempty"`
+}
+
+// InspectedComponent is a component version in a bundle.
+type InspectedComponent struct {
+	Name      string              `json:"name"`
+	Version   string              `json:"version"`
+	Digest    v1.Hash             `json:"digest"`
+	Resources []InspectedResource `json:"resources"`
+}
+
+// InspectedResource is one resource of a component version.
+type InspectedResource struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Type    string `json:"type"`
+	Access  string `json:"access"` // the access type
+	// Ref is the image reference or local blob digest the access names.
+	Ref  string `json:"ref,omitempty"`
+	Size int64  `json:"size,omitempty"` // of the local blob, or of the image with everything below it
+}
+
+// InspectedImage is an image (or other OCI artifact) in a bundle, by tag.
+type InspectedImage struct {
+	Repository string          `json:"repository"`
+	Tag        string          `json:"tag"`
+	Digest     v1.Hash         `json:"digest"`
+	MediaType  types.MediaType `json:"mediaType"`
+	Platforms  []string        `json:"platforms,omitempty"`
+	Size       int64           `json:"size"` // the manifest and everything below it
+}
+
+// Inspect lists what b holds: its component versions and their resources,
+// its tagged images with their platforms and sizes, and what storing every
+// blob once saves.
+func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
+	a := b.Archive
+	in := &Inspection{Path: b.Path, Volumes: b.Volumes, Size: b.Size()}
+	if md := b.Metadata; md != nil {
+		in.Tool = md.Tool
+		if lo := md.LeftOut; lo != nil {
+			in.LeftOut, in.LeftOutBase = len(lo.Blobs), lo.Base
+			for _, hb := range lo.Blobs {
+				in.LeftOutBytes += hb.Size
+			}
+		}
+	}
+	hs, err := a.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	in.Blobs = len(hs)
+	sizes := map[v1.Hash]int64{}
+	for _, h := range hs {
+		f, err := a.OpenBlob(h)
+		if err != nil {
+			return nil, err
+		}
+		sizes[h] = f.Size()
+		in.BlobBytes += f.Size()
+		f.Close()
+	}
+	for _, hb := range b.LeftOut() {
+		sizes[hb.Digest] = hb.Size // a resource's size counts what the target holds too
+	}
+	w := &walker{ctx: ctx, a: a, sizes: sizes, left: map[v1.Hash]bool{}}
+	for _, hb := range b.LeftOut() {
+		w.left[hb.Digest] = true
+	}
+	union := map[v1.Hash]bool{}
+	for _, e := range a.Entries() {
+		if e.Tag == "" || e.Repository == MetadataRepository || strings.HasPrefix(e.Repository, "component-descriptors/") {
+			continue
+		}
+		d, err := a.Resolve(ctx, oci.Ref{Repository: e.Repository, Digest: e.Digest})
+		if err != nil {
+			return nil, err
+		}
+		img := InspectedImage{Repository: e.Repository, Tag: e.Tag, Digest: d.Digest, MediaType: d.MediaType}
+		closure := map[v1.Hash]bool{}
+		img.Platforms, err = w.walk(e.Repository, d, closure, 0)
+		if err != nil {
+			return nil, fmt.Errorf("inspecting %s: %w", e, err)
+		}
+		for h := range closure {
+			img.Size += sizes[h]
+			union[h] = true
+		}
+		in.ImageBytes += img.Size
+		in.Images = append(in.Images, img)
+	}
+	var unique int64
+	for h := range union {
+		unique += sizes[h]
+	}
+	in.Saved = in.ImageBytes - unique
+	repo := ocireg.New(a, "")
+	names, err := repo.Components(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		vs, err := repo.Versions(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, ver := range vs {
+			cv, err := repo.Get(ctx, n, ver)
+			if err != nil {
+				return nil, fmt.Errorf("inspecting %s:%s: %w", n, ver, err)
+			}
+			in.Components = append(in.Components, w.component(cv))
+		}
+	}
+	return in, nil
+}
+
+type walker struct {
+	ctx   context.Context
+	a     oci.Reader
+	sizes map[v1.Hash]int64
+	left  map[v1.Hash]bool // left out of a differential bundle
+}
+
+// walk adds d and everything below it to closure and returns the platforms
+// of the images it is or holds ("linux/amd64").
+func (w *walker) walk(repo string, d v1.Descriptor, closure map[v1.Hash]bool, depth int) ([]string, error) {
+	closure[d.Digest] = true
+	if depth > 8 || w.left[d.Digest] {
+		return nil, nil // what a differential bundle left out is not read
+	}
+	b, err := oci.FetchBytes(w.ctx, w.a, repo, d, oci.MaxManifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	kids, err := oci.Children(d.MediaType, b)
+	if err != nil {
+		return nil, err
+	}
+	var plats []string
+	for _, c := range kids {
+		if oci.IsManifest(c.MediaType) {
+			ps, err := w.walk(repo, c, closure, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if c.Platform != nil {
+				ps = []string{platformString(c.Platform)}
+			}
+			plats = append(plats, ps...)
+			continue
+		}
+		closure[c.Digest] = true
+	}
+	if !oci.IsIndex(d.MediaType) {
+		if p := w.configPlatform(repo, b); p != "" {
+			plats = []string{p}
+		}
+	}
+	slices.Sort(plats)
+	return slices.Compact(plats), nil
+}
+
+func (w *walker) configPlatform(repo string, manifest []byte) string {
+	var m struct {
+		Config v1.Descriptor `json:"config"`
+	}
+	if json.Unmarshal(manifest, &m) != nil || m.Config.Size > 1<<20 || !strings.Contains(string(m.Config.MediaType), "config") {
+		return ""
+	}
+	cb, err := oci.FetchBytes(w.ctx, w.a, repo, m.Config, 1<<20)
+	if err != nil {
+		return ""
+	}
+	var p v1.Platform
+	if json.Unmarshal(cb, &p) != nil || p.OS == "" {
+		return ""
+	}
+	return platformString(&p)
+}
+
+func platformString(p *v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+func (w *walker) component(cv *ocireg.Version) InspectedComponent {
+	out := InspectedComponent{Name: cv.Descriptor.Name, Version: cv.Descriptor.Version, Digest: cv.Manifest.Digest}
+	for _, r := range cv.Descriptor.Resources {
+		ir := InspectedResource{Name: r.Name, Version: r.Version, Type: r.Type, Access: r.Access.Type}
+		switch r.Access.Kind() {
+		case component.AccessLocalBlob:
+			if lb, err := r.Access.LocalBlob(); err == nil {
+				ir.Ref = lb.LocalReference
+				if hs, err := ocireg.LocalReferenceDigests(lb.LocalReference); err == nil {
+					for _, h := range hs {
+						ir.Size += w.sizes[h]
+					}
+				}
+			}
+		case component.AccessRelativeOCIReference:
+			if acc, err := r.Access.RelativeOCIReference(); err == nil {
+				ir.Ref = acc.Reference
+				if ref, err := oci.ParseRef(acc.Reference); err == nil {
+					if d, err := w.a.Resolve(w.ctx, ref); err == nil {
+						closure := map[v1.Hash]bool{}
+						if _, err := w.walk(ref.Repo(), d, closure, 0); err == nil {
+							for h := range closure {
+								ir.Size += w.sizes[h]
+							}
+						}
+					}
+				}
+			}
+		case component.AccessOCIArtifact:
+			if acc, err := r.Access.OCIArtifact(); err == nil {
+				ir.Ref = acc.ImageReference
+			}
+		}
+		out.Resources = append(out.Resources, ir)
+	}
+	return out
+}
