@@ -77,7 +77,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 			if err != nil {
 				return fmt.Errorf("copying %s to %s: %w", src, dst, err)
 			}
-			return g.printReport(rep)
+			return g.printReport(rep, "")
 		},
 	}
 	f := cmd.Flags()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -203,7 +202,7 @@ type createResult struct {
 	Blobs      int              `json:"blobs"`
 	LeftOut    int              `json:"leftOut,omitempty"`
 	Resumed    bundle.Resumed   `json:"resumed"`
-	Report     *transfer.Report `json:"report"`
+	Report     runSummary       `json:"report"`
 	Metadata   *bundle.Metadata `json:"-"`
 }
 
@@ -283,15 +282,12 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	}
 	md := w.Metadata()
 	res := createResult{Bundle: o.file, Volumes: vols, Size: w.Size(), Components: len(md.Components), Artifacts: len(md.Artifacts),
-		Blobs: len(md.Blobs), Resumed: w.Resumed(), Report: rep, Metadata: md}
+		Blobs: len(md.Blobs), Resumed: w.Resumed(), Report: g.summary(rep), Metadata: md}
 	if md.LeftOut != nil {
 		res.LeftOut = len(md.LeftOut.Blobs)
 	}
-	if o.reportFile != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if _, err := writeFileAtomic(o.reportFile, strings.NewReader(string(b)+"\n")); err != nil {
-			return fmt.Errorf("writing --report %s: %w", o.reportFile, err)
-		}
+	if err := writeReport(o.reportFile, res); err != nil {
+		return err
 	}
 	return g.print(res, func(t *tableWriter) {
 		t.row("FILE", "SIZE")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,13 +117,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	if err := dst.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", dstSpec, err)
 	}
-	if o.reportFile != "" {
-		bs, _ := json.MarshalIndent(rep, "", "  ")
-		if _, err := writeFileAtomic(o.reportFile, strings.NewReader(string(bs)+"\n")); err != nil {
-			return fmt.Errorf("writing --report %s: %w", o.reportFile, err)
-		}
-	}
-	return g.printReport(rep)
+	return g.printReport(rep, o.reportFile)
 }
 
 func bundleJoin(base, repo string) string {

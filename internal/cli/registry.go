@@ -53,6 +53,34 @@ func (f *registryFlags) validate() error {
 // remoteStore returns the registry Store the flags describe. plainHTTP adds
 // to --plain-http for references that ask for it themselves (http://).
 func (g *globals) remoteStore(plainHTTP bool) (*remote.Store, error) {
+	g.storesMu.Lock()
+	defer g.storesMu.Unlock()
+	if s, ok := g.stores[plainHTTP]; ok {
+		return s, nil
+	}
+	s, err := g.newRemoteStore(plainHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if g.stores == nil {
+		g.stores = map[bool]*remote.Store{}
+	}
+	g.stores[plainHTTP] = s
+	return s, nil
+}
+
+// requests is how many requests the run sent to registries.
+func (g *globals) requests() int64 {
+	g.storesMu.Lock()
+	defer g.storesMu.Unlock()
+	var n int64
+	for _, s := range g.stores {
+		n += s.Requests()
+	}
+	return n
+}
+
+func (g *globals) newRemoteStore(plainHTTP bool) (*remote.Store, error) {
 	f := g.registry
 	if f.insecureTLS {
 		g.logger().Warn("TLS verification is off (--insecure-skip-tls-verify): anyone on the network path can read and change what ferry copies")

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/oci/remote"
 )
 
 // globals are the flags every command shares.
@@ -20,6 +22,9 @@ type globals struct {
 
 	logOnce sync.Once
 	log     *slog.Logger
+
+	storesMu sync.Mutex
+	stores   map[bool]*remote.Store // by plain HTTP: one per run, so requests are counted once
 }
 
 // Execute runs the ferry command line with args and returns the exit code.

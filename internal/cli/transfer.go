@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"strings"
@@ -165,13 +164,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if err := dst.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", dstSpec, err)
 	}
-	if o.reportFile != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if _, err := writeFileAtomic(o.reportFile, strings.NewReader(string(b)+"\n")); err != nil {
-			return fmt.Errorf("writing --report %s: %w", o.reportFile, err)
-		}
-	}
-	return g.printReport(rep)
+	return g.printReport(rep, o.reportFile)
 }
 
 // parsePlatforms parses --platform values (os/arch[/variant]).

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -40,9 +41,38 @@ func (g *globals) printPlan(p *transfer.Plan) error {
 	})
 }
 
-// printReport prints what a transfer did.
-func (g *globals) printReport(r *transfer.Report) error {
-	return g.print(r, func(t *tableWriter) {
+// runSummary is a transfer's report with what the run cost the registries.
+type runSummary struct {
+	*transfer.Report
+	// Requests counts the HTTP requests sent to registries, retries included.
+	Requests int64 `json:"requests"`
+}
+
+// summary returns the report of a run with its request count.
+func (g *globals) summary(r *transfer.Report) runSummary { return runSummary{r, g.requests()} }
+
+// writeReport writes v as JSON to the --report file, if one was named.
+func writeReport(file string, v any) error {
+	if file == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := writeFileAtomic(file, bytes.NewReader(append(b, '\n'))); err != nil {
+		return fmt.Errorf("writing --report %s: %w", file, err)
+	}
+	return nil
+}
+
+// printReport prints what a transfer did, and writes it to file when named.
+func (g *globals) printReport(r *transfer.Report, file string) error {
+	s := g.summary(r)
+	if err := writeReport(file, s); err != nil {
+		return err
+	}
+	return g.print(s, func(t *tableWriter) {
 		if len(r.Components) > 0 {
 			t.row("COMPONENT", "VERSION", "TARGET", "DIGEST", "")
 			for _, c := range r.Components {
@@ -62,6 +92,7 @@ func (g *globals) printReport(r *transfer.Report) error {
 		t.row(fmt.Sprintf("copied %s in %d blobs, mounted %d, skipped %d (%s); %d manifests pushed, %d tags set; %s",
 			sizeString(r.BytesCopied), r.BlobsCopied, r.BlobsMounted, r.BlobsSkipped, sizeString(r.BytesSkipped),
 			r.ManifestsPushed, r.TagsSet, r.Duration.Round(1e6)))
+		t.row(fmt.Sprintf("%d registry requests", s.Requests))
 	})
 }
 

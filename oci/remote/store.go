@@ -89,6 +89,10 @@ func acceptFor(mt types.MediaType) string {
 func manifestPath(rn repoName, ident string) string { return "/v2/" + rn.path + "/manifests/" + ident }
 func blobPath(rn repoName, dg v1.Hash) string       { return "/v2/" + rn.path + "/blobs/" + dg.String() }
 
+// Requests returns how many HTTP requests the Store has sent, each retry
+// counted: what a run cost the registries.
+func (s *Store) Requests() int64 { return s.core.requests.Load() }
+
 // Resolve returns the descriptor of the manifest ref names, asking with HEAD
 // and falling back to GET when the registry's answer lacks the digest, the
 // size or the media type.

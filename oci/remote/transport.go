@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,6 +36,7 @@ type core struct {
 	maxAttempts int
 	backoff     time.Duration
 	log         *slog.Logger
+	requests    atomic.Int64 // requests sent, every attempt counted
 }
 
 func (c *core) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -59,6 +61,7 @@ func (c *core) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.Header.Set("User-Agent", c.userAgent)
 		}
 		start := time.Now()
+		c.requests.Add(1)
 		resp, err := c.base.RoundTrip(r)
 		c.logAttempt(r, attempt, start, resp, err)
 		if !replayable || attempt >= c.maxAttempts {
