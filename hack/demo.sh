@@ -41,12 +41,27 @@ step "1. Start a public and a private registry (ferry serve)"
 serve public
 serve private
 
-step "2. Publish sample images to the public registry"
-go run ./hack/seed -registry "$PUBLIC_HOST" -sample
+step "2. Publish the sample release: its images, then the component version"
+go run ./hack/seed -registry "$PUBLIC_HOST" -sample >/dev/null
+"$FERRY" component create -f testdata/podinfo/component-constructor.yaml \
+	--to "http://$PUBLIC_HOST/releases" --var REGISTRY="$PUBLIC_HOST" --creation-time 2026-01-01T00:00:00Z
+"$FERRY" component resources "http://$PUBLIC_HOST/releases//example.com/podinfo:6.3.6"
 
-step "3. Copy the two-platform podinfo index to the private registry"
-"$FERRY" artifact copy "$PUBLIC_HOST/stefanprodan/podinfo:6.3.6" "$PRIVATE_HOST/mirror/stefanprodan/podinfo"
+step "3. Outside: write the offline bundle"
+"$FERRY" bundle create "http://$PUBLIC_HOST/releases//example.com/podinfo:6.3.6" -o "$work/podinfo.tar" --no-progress
 
-step "4. Copy it again: nothing left to send"
-"$FERRY" artifact copy "$PUBLIC_HOST/stefanprodan/podinfo:6.3.6" "$PRIVATE_HOST/mirror/stefanprodan/podinfo" -o json |
-	grep -E '"(bytesCopied|blobsCopied|manifestsPushed)"'
+step "4. Inside: verify the bundle, then import it into the private registry"
+"$FERRY" bundle verify "$work/podinfo.tar"
+"$FERRY" bundle import "$work/podinfo.tar" "http://$PRIVATE_HOST/air" --no-progress
+
+step "5. Localize the manifests to the private copies and push them for GitOps"
+"$FERRY" localize "http://$PRIVATE_HOST/air//example.com/podinfo:6.3.6" --resource manifests \
+	--pin-digest --push "oci://$PRIVATE_HOST/air/deploy/podinfo:6.3.6"
+
+step "6. What Flux, Argo CD or Config Sync will deploy: the localized Deployment"
+"$FERRY" artifact pull "oci://$PRIVATE_HOST/air/deploy/podinfo:6.3.6" -O "$work/deploy" >/dev/null
+cat "$work/deploy/deployment.yaml"
+if grep -E 'image: ' "$work/deploy/deployment.yaml" | grep -v "$PRIVATE_HOST/air/.*@sha256:"; then
+	echo "demo: an image still names a public registry" >&2
+	exit 1
+fi
