@@ -48,16 +48,9 @@ import (
 // docs/reliability.md. FERRY_FAULT_SEEDS=N runs N seeds per rate instead of
 // 3 (1 with -short); FERRY_FAULT_MIB sets the corpus size in MiB (default 10).
 //
-// By default, body faults (resets, truncation, slow and short bodies) act on
-// image blob downloads and on uploads only. FERRY_FAULT_STRICT=1 lets them
-// act on every download (manifests, tag lists, the component version's
-// config and descriptor layer), and lets the no-retries test fault the
-// registry ping: cases the stack does not survive yet (a manifest, tag list
-// or small blob read whole whose body breaks is not read again; a ping
-// answered 503 gives an error that oci.Temporary does not recognise).
-
-// faultStrict reports whether FERRY_FAULT_STRICT=1 is set.
-func faultStrict() bool { return os.Getenv("FERRY_FAULT_STRICT") == "1" }
+// Body faults (resets, truncation, slow and short bodies) act on every
+// download (blobs, manifests, tag lists, the component version's config and
+// descriptor layer) and every upload, and the registry ping is faulted too.
 
 // faultEnv is the source side shared by the subtests of TestFaults.
 type faultEnv struct {
@@ -347,17 +340,9 @@ func TestFaults(t *testing.T) {
 
 // faultConfig returns the configuration of one side: rate spread over the
 // kinds a retrying client survives, bodies slowed to 32 MiB/s, 429s asking
-// for no wait, and body faults on blob downloads and on uploads only
-// (everywhere with FERRY_FAULT_STRICT=1).
+// for no wait, on every request.
 func faultConfig(rate float64, seed uint64) faultproxy.Config {
-	cfg := faultproxy.Config{Seed: seed, Rates: faultproxy.Spread(rate, faultproxy.Retryable...), SlowRate: 32 << 20}
-	if !faultStrict() {
-		cfg.BodyMatch = func(r *http.Request) bool {
-			return r.Method != http.MethodGet ||
-				strings.Contains(r.URL.Path, "/blobs/") && !strings.Contains(r.URL.Path, "/component-descriptors/")
-		}
-	}
-	return cfg
+	return faultproxy.Config{Seed: seed, Rates: faultproxy.Spread(rate, faultproxy.Retryable...), SlowRate: 32 << 20}
 }
 
 // imagesUnderFaults plans and runs the corpus transfer with faults on both
@@ -655,11 +640,6 @@ func (e *faultEnv) noRetriesAtFifty(t *testing.T) {
 	ctx := t.Context()
 	e.proxy.SetEnabled(false)
 	cfg := faultConfig(0.5, 50)
-	if !faultStrict() {
-		// A ping answered 503 is an error oci.Temporary does not
-		// recognise yet (see the comment at the top).
-		cfg.Match = func(r *http.Request) bool { return r.URL.Path != "/v2/" }
-	}
 	dst, dstIn := faultDst(t, cfg)
 	s := faultStore(t, 1)
 	p, err := e.faultPlan(ctx, s, dst.Host)

@@ -107,8 +107,14 @@ func (s *Store) client(ctx context.Context, reg name.Registry, host string, scop
 	ch, err := s.pings.do(ctx, reg.RegistryStr(), func() (*transport.Challenge, error) {
 		ch, err := transport.Ping(ctx, reg, s.core)
 		if err != nil {
-			// With plain HTTP allowed this holds the answers of both
-			// schemes (a certificate error and a plain-HTTP one, say).
+			// A registry that answered (503, 401, …) is reported with its
+			// status, so that callers can tell a temporary failure.
+			var te *transport.Error
+			if errors.As(err, &te) && retryableStatus(te.StatusCode) {
+				return nil, fromTransportError(host, err)
+			}
+			// Otherwise, with plain HTTP allowed, this holds the answers of
+			// both schemes (a certificate error and a plain-HTTP one, say).
 			return nil, &RequestError{Host: host, Method: http.MethodGet, Path: "/v2/", Err: err}
 		}
 		return ch, nil

@@ -1,10 +1,12 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -64,6 +66,13 @@ func (c *core) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.requests.Add(1)
 		resp, err := c.base.RoundTrip(r)
 		c.logAttempt(r, attempt, start, resp, err)
+		if err == nil && replayable {
+			// A small answer is read here, inside the retry loop, so that a
+			// body cut short (a reset, a truncated manifest or tag list) is
+			// asked for again like a failed request. Blobs of unknown or
+			// larger size stream to the caller, whose copy is retried whole.
+			err = bufferSmallBody(r, resp)
+		}
 		if !replayable || attempt >= c.maxAttempts {
 			return resp, err
 		}
@@ -83,6 +92,37 @@ func (c *core) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// Answers read whole inside the retry loop: manifests, tag lists and
+// referrers up to the size of the largest manifest ferry accepts, and blobs
+// small enough to be configs or component descriptors. Larger blobs stream.
+const (
+	smallAnswer     = 4 << 20
+	smallBlobAnswer = 64 << 10
+)
+
+// bufferSmallBody reads the body of a successful GET of known, small length
+// into memory, replacing resp.Body. A read error is returned (and the body
+// closed) so the caller can retry.
+func bufferSmallBody(req *http.Request, resp *http.Response) error {
+	limit := int64(smallAnswer)
+	if strings.Contains(req.URL.Path, "/blobs/") {
+		limit = smallBlobAnswer
+	}
+	if req.Method != http.MethodGet || resp.StatusCode >= 300 || resp.ContentLength < 0 || resp.ContentLength > limit {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, resp.ContentLength+1))
+	resp.Body.Close()
+	if err == nil && int64(len(b)) != resp.ContentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return fmt.Errorf("reading the answer to GET %s: %w", req.URL.Path, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return nil
 }
 
 // retryAfter says whether an attempt that ended in resp or err is worth
