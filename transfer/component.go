@@ -103,6 +103,9 @@ type ResourceChange struct {
 // returns the Plan; nothing is written. Read the plan's blobs and
 // artifacts through src when running it.
 func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository, refs []component.Ref, target Target, o ComponentOptions) (*Plan, error) {
+	if target.Intermediate {
+		o.Plan.FilterAlways = true // archives stay closed: see PlanOptions.FilterAlways
+	}
 	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src, o.Plan), seen: map[string]bool{}}
 	for _, r := range refs {
 		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {

@@ -41,6 +41,11 @@ type PlanOptions struct {
 	// .sbom) and OCI 1.1 referrers. By default they travel with it, into
 	// the same target repository.
 	NoAttachments bool
+	// FilterAlways writes the filtered index of a platform-filtered copy even
+	// where the target would take the original without its other children:
+	// archives (CTFs and bundles) must stay closed, every index's children
+	// present, for verification and for ocm.
+	FilterAlways bool
 }
 
 // NewPlanner returns a Planner that reads from src, tuned by at most one
@@ -129,6 +134,9 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 		if depth == 0 && a.Attachment == "" {
 			if keep, a.Filter, err = filterChildren(srcRepo, d, b, kids, p.o.Platforms); err != nil {
 				return err
+			}
+			if a.Filter != nil && p.o.FilterAlways {
+				a.Filter.Forced, a.Filter.Landed = true, true
 			}
 		}
 		childAtt := attachment{}

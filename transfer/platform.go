@@ -36,6 +36,7 @@ type Filter struct {
 	Digest    v1.Hash       `json:"digest"`            // of the filtered index
 	Size      int64         `json:"size"`              // of the filtered index
 	Landed    bool          `json:"landed,omitempty"`  // set by Run: the filtered index is what the target holds
+	Forced    bool          `json:"forced,omitempty"`  // the filtered index is written whatever the target accepts (PlanOptions.FilterAlways)
 	manifest  []byte        // the filtered index's bytes, made while planning
 }
 

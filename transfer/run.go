@@ -155,6 +155,13 @@ func (r *run) checkExisting(ctx context.Context) error {
 // exists reports whether dst holds the manifest of a: its own or, for an
 // index filtered by platform, the filtered one, which it records as landed.
 func (r *run) exists(ctx context.Context, a *Artifact) (bool, error) {
+	if a.Filter != nil && a.Filter.Forced {
+		ok, err := r.dst.Exists(ctx, a.Target, a.filtered())
+		if err != nil {
+			return false, fmt.Errorf("checking manifest %s@%s: %w", a.Target, a.Filter.Digest, oci.WithSide(err, oci.Destination, "exists"))
+		}
+		return ok, nil
+	}
 	ok, err := r.dst.Exists(ctx, a.Target, a.Descriptor())
 	if err == nil && a.Filter != nil {
 		a.Filter.Landed = false
@@ -400,6 +407,18 @@ func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 		if b, err = oci.FetchBytes(ctx, r.src, a.Source, d, oci.MaxManifestBytes); err != nil {
 			return fmt.Errorf("reading manifest %s@%s: %w", a.Source, a.Digest, oci.WithSide(err, oci.Source, "fetch"))
 		}
+	}
+	if a.Filter != nil && a.Filter.Forced {
+		fb, err := a.filteredManifest(b)
+		if err == nil {
+			err = oci.PushBytes(ctx, r.dst, a.Target, a.filtered(), fb)
+		}
+		if err != nil {
+			return fmt.Errorf("pushing the filtered index %s@%s: %w", a.Target, a.Filter.Digest, oci.WithSide(err, oci.Destination, "push"))
+		}
+		r.manifestsPushed.Add(1)
+		r.o.emit(Event{Kind: ManifestDone, Digest: a.Filter.Digest, Size: a.Filter.Size, Repo: a.Target})
+		return nil
 	}
 	err = oci.PushBytes(ctx, r.dst, a.Target, d, b)
 	if err != nil && a.Filter != nil && refusedIncomplete(err) {

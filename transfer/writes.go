@@ -44,6 +44,10 @@ func (p *Plan) Writes() []Write {
 	}
 	for i := range p.Artifacts {
 		a := &p.Artifacts[i]
+		if a.Filter != nil && a.Filter.Forced {
+			add(Write{Repo: a.Target, Descriptor: a.filtered(), Manifest: true, Tags: a.Tags, Data: a.Filter.manifest})
+			continue
+		}
 		add(Write{Repo: a.Target, Descriptor: a.Descriptor(), Manifest: true, Tags: a.Tags, Data: a.manifest})
 	}
 	for _, cv := range p.Components {

@@ -35,13 +35,15 @@ split into volumes, optionally only what the other side lacks); inside,
 }
 
 type bundleCreateOptions struct {
-	file        string
-	split       string
-	resume      bool
-	missingFrom string
-	recursive   bool
-	jobs        int
-	reportFile  string
+	file          string
+	split         string
+	resume        bool
+	missingFrom   string
+	recursive     bool
+	platforms     []string
+	noAttachments bool
+	jobs          int
+	reportFile    string
 
 	onEvent func(transfer.Event) // tests: sees every event of the run
 }
@@ -94,6 +96,8 @@ inventory (see 'ferry inventory') says the target registry holds already.`,
 	f.BoolVar(&o.resume, "resume", false, "continue the partial bundle an interrupted create left")
 	f.StringVar(&o.missingFrom, "missing-from", "", "leave out what this inventory (from 'ferry inventory') says the target holds")
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "carry referenced component versions too, each once")
+	f.StringSliceVar(&o.platforms, "platform", nil, "carry only these platforms of multi-platform images (os/arch[/variant]); their indexes are rewritten and labelled with the signed digest")
+	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs fetched at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written to this file")
 	return cmd
@@ -250,8 +254,13 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	// The writer holds nothing yet: the plan is that of a transfer into an
 	// empty CTF, the same on every run, so a resume finds the same layout.
 	target := transfer.Target{Repository: ocireg.New(w, ""), Intermediate: true}
+	platforms, err := parsePlatforms(o.platforms)
+	if err != nil {
+		w.Abort()
+		return err
+	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive})
+		transfer.ComponentOptions{Recursive: o.recursive, Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments}})
 	if err != nil {
 		w.Abort()
 		return fmt.Errorf("planning the bundle %s: %w", o.file, err)
