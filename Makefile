@@ -30,9 +30,20 @@ lint:
 demo: build
 	./hack/demo.sh
 
+# Every fuzz target for FUZZTIME (default 60s) each; CI runs their seed corpora in make test.
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
+
 # The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
 docs:
 	$(GO) run ./hack/docgen docs/reference
+
+# Measures ferry against crane, regctl and skopeo on a generated corpus (hack/bench); writes the
+# tables into docs/benchmarks.md and docs/benchmarks.json. BENCH_SIZE=small for a quick run.
+BENCH_SIZE  ?= default
+BENCH_RUNS  ?= 5
+bench: build
+	BENCH_SIZE=$(BENCH_SIZE) ./hack/bench/bench.sh -runs $(BENCH_RUNS)
 
 clean:
 	rm -rf bin
