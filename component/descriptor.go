@@ -142,24 +142,24 @@ type RepositoryContext struct {
 
 // Signature is one named signature of the descriptor (§1.7, §5.5).
 type Signature struct {
-	Name      string
-	Digest    DigestSpec
-	Signature SignatureSpec
-	Timestamp *TimestampSpec
+	Name      string         `json:"name"`
+	Digest    DigestSpec     `json:"digest"`
+	Signature SignatureSpec  `json:"signature"`
+	Timestamp *TimestampSpec `json:"timestamp,omitempty"`
 }
 
 // SignatureSpec is the signature value and how it was made.
 type SignatureSpec struct {
-	Algorithm string // RSASSA-PKCS1-V1_5, RSASSA-PSS, sigstore, ...
-	Value     string // lowercase hex for RSA; PEM for application/x-pem-file
-	MediaType string
-	Issuer    string // optional
+	Algorithm string `json:"algorithm"` // RSASSA-PKCS1-V1_5, RSASSA-PSS, sigstore, ...
+	Value     string `json:"value"`     // lowercase hex for RSA; PEM for application/x-pem-file
+	MediaType string `json:"mediaType"`
+	Issuer    string `json:"issuer,omitempty"` // optional
 }
 
 // TimestampSpec is an RFC 3161 timestamp of a signature.
 type TimestampSpec struct {
-	Value string    // PEM-encoded TSA token
-	Time  time.Time // zero when unset
+	Value string    `json:"value"`         // PEM-encoded TSA token
+	Time  time.Time `json:"time,omitzero"` // zero when unset
 }
 
 // NestedDigest records the digests of a component version in the closure

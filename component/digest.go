@@ -14,9 +14,9 @@ import (
 // DigestSpec is a digest as descriptors carry it (§1.7): which hash, over
 // which normalised form, and the lowercase hex value.
 type DigestSpec struct {
-	HashAlgorithm          string // SHA-256, SHA-512 (legacy sha256, sha512 are read)
-	NormalisationAlgorithm string // e.g. genericBlobDigest/v1, jsonNormalisation/v3
-	Value                  string // lowercase hex
+	HashAlgorithm          string `json:"hashAlgorithm"`          // SHA-256, SHA-512 (legacy sha256, sha512 are read)
+	NormalisationAlgorithm string `json:"normalisationAlgorithm"` // e.g. genericBlobDigest/v1, jsonNormalisation/v3
+	Value                  string `json:"value"`                  // lowercase hex
 }
 
 // Normalisation algorithms of resource digests (§5.2) and descriptor

@@ -785,7 +785,10 @@ func (a *Archive) commitLocked() error {
 	if err != nil {
 		return fmt.Errorf("writing ctf %s: %w", a.target, err)
 	}
-	err = a.writeTarLocked(context.Background(), f)
+	err = f.Chmod(0o644) // as a file the user writes; CreateTemp makes it private
+	if err == nil {
+		err = a.writeTarLocked(context.Background(), f)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -252,6 +252,9 @@ func (r *run) copyBlobs(ctx context.Context) error {
 		} else {
 			r.blobsSkipped.Add(1)
 			r.bytesSkipped.Add(b.Size)
+			for _, repo := range b.Targets {
+				r.o.emit(Event{Kind: BlobDone, Digest: b.Digest, Size: b.Size, Repo: repo, Outcome: Skipped})
+			}
 		}
 	}
 	slices.SortStableFunc(order, func(a, b *Blob) int { return int(min(max(b.Size-a.Size, -1), 1)) })

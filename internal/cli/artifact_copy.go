@@ -71,7 +71,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 			if o.dryRun {
 				return g.printPlan(plan)
 			}
-			bar := g.newProgress("copying "+src.String(), plan.Stats().Bytes)
+			bar := g.newProgress("copying "+src.String(), plan.Stats().TargetBytes)
 			rep, err := transfer.Run(ctx, plan, store, store, transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})
 			bar.stop()
 			if err != nil {

@@ -83,7 +83,7 @@ inventory (see 'ferry inventory') says the target registry holds already.`,
 			if o.file == "" {
 				return usageErr(fmt.Errorf("%s needs the bundle file: -o FILE", cmd.CommandPath()))
 			}
-			return nil
+			return checkFileName(o.file)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.runBundleCreate(cmd.Context(), args, o)
@@ -272,7 +272,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		}
 		return err
 	}
-	bar := g.newProgress("writing "+o.file, plan.Stats().Bytes)
+	bar := g.newProgress("writing "+o.file, plan.Stats().TargetBytes)
 	progress := bar.event
 	if o.onEvent != nil {
 		progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
@@ -314,4 +314,14 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		}
 		t.row(line)
 	})
+}
+
+// checkFileName refuses an -o FILE that is an output format: on commands
+// whose -o names a file, "-o json" is a slip, not a file called json.
+func checkFileName(name string) error {
+	switch name {
+	case "table", "yaml", "json":
+		return usageErr(fmt.Errorf("-o %s: here -o names the file to write; to write a file called %s, name it ./%s", name, name, name))
+	}
+	return nil
 }

@@ -102,7 +102,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 		dst.Abort()
 		return fmt.Errorf("planning the import of %s into %s: %w", file, dstSpec, err)
 	}
-	bar := g.newProgress("importing into "+dstSpec.String(), plan.Stats().Bytes)
+	bar := g.newProgress("importing into "+dstSpec.String(), plan.Stats().TargetBytes)
 	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})
 	bar.stop()
 	if err != nil {

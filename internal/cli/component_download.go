@@ -121,7 +121,11 @@ func writeFileAtomic(path string, r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(f, r)
+	err = f.Chmod(0o644) // as a file the user writes; CreateTemp makes it private
+	var n int64
+	if err == nil {
+		n, err = io.Copy(f, r)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

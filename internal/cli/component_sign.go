@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/resource"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 type signFlags struct {
@@ -208,7 +210,11 @@ point at, so that a resource changed after signing is found too.`,
 			sig := d.Signatures[d.SignatureIndex(f.signature)]
 			return g.print(sig, func(t *tableWriter) {
 				printDigests(t, d)
-				t.row(fmt.Sprintf("verified %s:%s: signature %q and every resource digest (digest %s)", d.Name, d.Version, f.signature, sig.Digest))
+				what := "every resource digest"
+				if localOnly {
+					what = "the digests of the resources stored with it"
+				}
+				t.row(fmt.Sprintf("verified %s:%s: signature %q and %s (digest %s)", d.Name, d.Version, f.signature, what, sig.Digest))
 			})
 		},
 	}
@@ -228,6 +234,11 @@ func verifyResources(ctx context.Context, src *resource.Source) error {
 		if src.Images == nil && r.Access.Kind() == component.AccessOCIArtifact {
 			continue
 		}
+		if from, ok := filteredFrom(r); ok && from == "sha256:"+r.Digest.Value {
+			// A copy filtered to some platforms (ferry transfer --platform)
+			// names another index than the signed one, and says so.
+			continue
+		}
 		got, err := src.Digest(ctx, r, r.Digest)
 		if err != nil {
 			return fmt.Errorf("verifying content: %w", err)
@@ -245,4 +256,15 @@ func printDigests(t *tableWriter, d *component.Descriptor) {
 			t.row(fmt.Sprintf("  resource %d: %s: digest %s", i, r.Name, r.Digest))
 		}
 	}
+}
+
+// filteredFrom returns the signed digest a platform-filtered copy records.
+func filteredFrom(r *component.Resource) (string, bool) {
+	for _, l := range r.Labels {
+		var v string
+		if l.Name == transfer.LabelFilteredFrom && json.Unmarshal(l.Value, &v) == nil {
+			return v, true
+		}
+	}
+	return "", false
 }

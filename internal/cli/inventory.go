@@ -37,6 +37,9 @@ A registry cannot list its repositories reliably, so the components are named.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := checkFileName(file); err != nil {
+				return err
+			}
 			repo, versions, err := g.sourceVersions(ctx, args)
 			if err != nil {
 				return err

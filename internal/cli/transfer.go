@@ -154,7 +154,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		dst.Abort()
 		return g.printPlan(plan)
 	}
-	bar := g.newProgress("transferring to "+dstSpec.String(), plan.Stats().Bytes)
+	bar := g.newProgress("transferring to "+dstSpec.String(), plan.Stats().TargetBytes)
 	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})
 	bar.stop()
 	if err != nil {
