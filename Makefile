@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TESTFLAGS   ?= -race -timeout 12m
 FUZZTIME    ?= 60s
 
-.PHONY: all build test lint demo docs bench fuzz clean
+.PHONY: all build test lint demo docs bench fuzz reliability clean
 
 all: build
 
@@ -33,6 +33,10 @@ demo: build
 # Every fuzz target for FUZZTIME (default 60s) each; CI runs their seed corpora in make test.
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
+
+# Fault, kill and hostile-input tests with more seeds, and every fuzz target: figures into docs/reliability.md.
+reliability:
+	FUZZTIME=$(FUZZTIME) ./hack/reliability.sh
 
 # The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
 docs:

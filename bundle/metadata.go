@@ -176,6 +176,16 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 		}
 		seen[bl.Digest] = true
 	}
+	for _, c := range m.Components {
+		if err := checkHash(c.Digest); err != nil || c.Name == "" || c.Repository == "" {
+			return nil, fmt.Errorf("%w: component %q:%q@%q", ErrInvalidMetadata, c.Name, c.Version, c.Digest)
+		}
+	}
+	for _, a := range m.Artifacts {
+		if err := checkHash(a.Digest); err != nil || a.Repository == "" || a.Size < 0 {
+			return nil, fmt.Errorf("%w: artifact %q@%q", ErrInvalidMetadata, a.Repository, a.Digest)
+		}
+	}
 	for _, e := range m.Index {
 		if err := checkHash(e.Digest); err != nil || e.Repository == "" {
 			return nil, fmt.Errorf("%w: index entry %q@%q", ErrInvalidMetadata, e.Repository, e.Digest)

@@ -5,10 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
 time=${FUZZTIME:-60s}
-grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r file; do
+failed=0
+while read -r file; do
 	pkg=./$(dirname "${file#./}")
 	for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file"); do
 		echo "fuzz: $pkg $target for $time"
-		go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$time" -fuzzminimizetime 5s 2>&1 | tail -3
+		if out=$(go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$time" -fuzzminimizetime 5s 2>&1); then
+			echo "fuzz: $pkg $target ok"
+		else
+			echo "$out" | tail -20
+			echo "fuzz: $pkg $target FAIL (the failing input is in $pkg/testdata/fuzz/$target)"
+			failed=1
+		fi
 	done
-done
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
+exit $failed
