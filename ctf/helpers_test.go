@@ -2,8 +2,7 @@ package ctf
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"github.com/ferry-oci/ferry/internal/fixture"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -11,30 +10,8 @@ import (
 	"github.com/ferry-oci/ferry/oci"
 )
 
-// shared returns /work/shared (the directory ../shared next to the module
-// root) joined with elem, skipping the test when it is not there.
-func shared(t testing.TB, elem ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", p, err)
-	}
-	return p
-}
+// shared returns ../shared beside the module root joined with elem.
+func shared(t testing.TB, elem ...string) string { t.Helper(); return fixture.Shared(t, elem...) }
 
 // checkArchive resolves every index entry of a, reads every manifest and
 // the blobs it points at, and verifies every blob of the archive.

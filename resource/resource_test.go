@@ -2,9 +2,8 @@ package resource_test
 
 import (
 	"errors"
+	"github.com/ferry-oci/ferry/internal/fixture"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ferry-oci/ferry/component"
@@ -14,16 +13,9 @@ import (
 	"github.com/ferry-oci/ferry/resource"
 )
 
-func fixture(t *testing.T, name string) *ctf.Archive {
+func openFixture(t *testing.T, name string) *ctf.Archive {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "shared", "testdata", "ocm", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("../shared is not beside the checkout: %v", err)
-	}
-	a, err := ctf.Open(p, ctf.ReadOnly())
+	a, err := ctf.Open(fixture.OCM(t, name), ctf.ReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +28,7 @@ func fixture(t *testing.T, name string) *ctf.Archive {
 // by value as artifact sets.
 func TestDigestsMatchDescriptors(t *testing.T) {
 	for _, name := range []string{"ctf-dir", "ctf-copied", "ctf-signed", "ctf.tar", "ctf.tgz"} {
-		a := fixture(t, name)
+		a := openFixture(t, name)
 		repo := ocireg.New(a, "")
 		for _, v := range []string{"6.3.5", "6.3.6"} {
 			cv, err := repo.Get(t.Context(), "example.com/podinfo", v)
@@ -70,7 +62,7 @@ func TestDigestsMatchDescriptors(t *testing.T) {
 // ctf-copied as an OCI artifact: main manifest, hint and tags as OCM
 // recorded them, content verified.
 func TestArtifactSetIsAnArtifact(t *testing.T) {
-	a := fixture(t, "ctf-copied")
+	a := openFixture(t, "ctf-copied")
 	cv, err := ocireg.New(a, "").Get(t.Context(), "example.com/podinfo", "6.3.6")
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +97,7 @@ func TestArtifactSetIsAnArtifact(t *testing.T) {
 
 // TestOpenStreamsLocalBlobsVerified reads a local blob resource.
 func TestOpenStreamsLocalBlobsVerified(t *testing.T) {
-	a := fixture(t, "ctf-dir")
+	a := openFixture(t, "ctf-dir")
 	cv, err := ocireg.New(a, "").Get(t.Context(), "example.com/podinfo", "6.3.5")
 	if err != nil {
 		t.Fatal(err)

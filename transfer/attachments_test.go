@@ -27,12 +27,12 @@ const sbomType = "application/vnd.example.sbom.v1+json"
 // referrers tag schema as clients of distribution, which has no referrers
 // API, keep it.
 type attached struct {
-	*fixture
+	*imageFixture
 	sig, sbom v1.Descriptor
 }
 
 func newAttached(t *testing.T) *attached {
-	f := &attached{fixture: newFixture(t)}
+	f := &attached{imageFixture: newFixture(t)}
 	s := newStore(t)
 	repo := f.src.Host + "/stefanprodan/podinfo"
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-oci/ferry/internal/fixture"
 	"io"
 	"maps"
 	"os"
@@ -40,30 +41,8 @@ const (
 	image635Blob = "sha256:46655ae7217bbf84abf11f8bc3b2bb08ed1fe0702b3aad34f3bc1a1d6b7df2c8" // the 6.3.5 image's layer
 )
 
-// sharedOCM returns shared/testdata/ocm (../shared next to the module root)
-// joined with elem, skipping the test when the fixtures are not there.
-func sharedOCM(t testing.TB, elem ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared", "testdata", "ocm"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", p, err)
-	}
-	return p
-}
+// sharedOCM returns the OCM CLI fixtures joined with elem.
+func sharedOCM(t testing.TB, elem ...string) string { t.Helper(); return fixture.OCM(t, elem...) }
 
 func readShared(t testing.TB, elem ...string) []byte {
 	t.Helper()

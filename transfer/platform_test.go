@@ -20,7 +20,7 @@ var amd64 = v1.Platform{OS: "linux", Architecture: "amd64"}
 
 // planIndex plans the fixture's two-platform index (tag 6.3.6) into
 // target, copying only platforms.
-func (f *fixture) planIndex(t *testing.T, src oci.Reader, target string, o transfer.PlanOptions) *transfer.Plan {
+func (f *imageFixture) planIndex(t *testing.T, src oci.Reader, target string, o transfer.PlanOptions) *transfer.Plan {
 	t.Helper()
 	pl := transfer.NewPlanner(src, o)
 	from := ref(t, f.src.Host+"/stefanprodan/podinfo:6.3.6")
@@ -32,7 +32,7 @@ func (f *fixture) planIndex(t *testing.T, src oci.Reader, target string, o trans
 
 // wantFiltered is the fixture's index with only its amd64 child, encoded as
 // the fixture encodes the whole one.
-func (f *fixture) wantFiltered() v1.Descriptor {
+func (f *imageFixture) wantFiltered() v1.Descriptor {
 	ad := f.amd.Desc
 	ad.Platform = &amd64
 	b, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{ad}})

@@ -41,18 +41,18 @@ func ref(t testing.TB, s string) oci.Ref {
 	return r
 }
 
-// fixture is a source registry holding a single-platform image and a
+// imageFixture is a source registry holding a single-platform image and a
 // two-platform index whose amd64 child shares its base layer with the image.
-type fixture struct {
+type imageFixture struct {
 	src, dst *registrytest.Registry
 	image    storetest.Image
 	index    v1.Descriptor
 	amd, arm storetest.Image
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *imageFixture {
 	ctx := t.Context()
-	f := &fixture{src: registrytest.New(t), dst: registrytest.New(t)}
+	f := &imageFixture{src: registrytest.New(t), dst: registrytest.New(t)}
 	s := newStore(t)
 	f.image = storetest.NewImage(2, 64<<10)
 	f.amd, f.arm = storetest.NewImage(1, 32<<10), storetest.NewImage(1, 32<<10)
@@ -92,7 +92,7 @@ func withExtraLayer(img storetest.Image, layer []byte) storetest.Image {
 }
 
 // plan plans both tags of the fixture into dst under the base "air".
-func (f *fixture) plan(t *testing.T, src oci.Reader) *transfer.Plan {
+func (f *imageFixture) plan(t *testing.T, src oci.Reader) *transfer.Plan {
 	pl := transfer.NewPlanner(src)
 	for _, tag := range []string{"6.3.5", "6.3.6"} {
 		from := ref(t, f.src.Host+"/stefanprodan/podinfo:"+tag)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/ferry-oci/ferry/internal/fixture"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,30 +18,8 @@ import (
 	"github.com/ferry-oci/ferry/oci"
 )
 
-// shared returns /work/shared (../shared next to the module root) joined
-// with elem, skipping the test when it is not there.
-func shared(t testing.TB, elem ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", p, err)
-	}
-	return p
-}
+// shared returns ../shared beside the module root joined with elem.
+func shared(t testing.TB, elem ...string) string { t.Helper(); return fixture.Shared(t, elem...) }
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/ferry-oci/ferry/internal/fixture"
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"os"
 	"path/filepath"
@@ -11,17 +12,7 @@ import (
 
 // sharedDir returns ../shared beside the checkout (where CI puts it), or
 // skips the test when it is not there.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../../shared")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "testdata", "ocm")); err != nil {
-		t.Skipf("../shared is not beside the checkout: %v", err)
-	}
-	return dir
-}
+func sharedDir(t *testing.T) string { t.Helper(); return fixture.Shared(t) }
 
 // fields splits each line of a table into its whitespace-separated cells.
 func fields(s string) [][]string {
