@@ -21,6 +21,15 @@ type Referrer interface {
 	Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error)
 }
 
+// APIReferrer is a Referrer that can ask the OCI 1.1 referrers API alone,
+// reporting with api false that the store has none. The planner, which has
+// the repository's tags listed already, then knows from them whether the
+// tag schema holds referrers and sends nothing more (oci/remote remembers a
+// registry without the API).
+type APIReferrer interface {
+	ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) (ds []v1.Descriptor, api bool, err error)
+}
+
 // The kinds of attachment (Artifact.Attachment).
 const (
 	kindReferrer  = "referrer"  // an OCI 1.1 manifest with a subject
@@ -150,6 +159,16 @@ func (p *Planner) discoverOnce(ctx context.Context, repo string, subject v1.Hash
 	}
 	if tags[prefix] {
 		return out, resolve(kindReferrers, prefix)
+	}
+	if r, ok := p.src.(APIReferrer); ok && tags != nil {
+		ds, _, err := r.ReferrersAPI(ctx, repo, subject, "")
+		if err != nil && !errors.Is(err, oci.ErrNotFound) && !errors.Is(err, oci.ErrUnsupported) {
+			return nil, fmt.Errorf("listing the referrers of %s@%s: %w", repo, subject, oci.WithSide(err, oci.Source, "referrers"))
+		}
+		for _, d := range ds {
+			out = append(out, found{kind: kindReferrer, desc: d})
+		}
+		return out, nil
 	}
 	if r, ok := p.src.(Referrer); ok {
 		ds, err := r.Referrers(ctx, repo, subject, "")

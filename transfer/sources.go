@@ -121,3 +121,12 @@ func (s *Sources) Referrers(ctx context.Context, repo string, subject v1.Hash, a
 	}
 	return nil, nil
 }
+
+// ReferrersAPI implements APIReferrer for the routed reader; a reader
+// without it has no API.
+func (s *Sources) ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, bool, error) {
+	if rr, ok := s.route(repo).(APIReferrer); ok {
+		return rr.ReferrersAPI(ctx, repo, subject, artifactType)
+	}
+	return nil, false, nil
+}

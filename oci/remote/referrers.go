@@ -22,10 +22,37 @@ import (
 // registries keep under the tag "<alg>-<hex>" (the referrers tag schema).
 // No referrers is an empty list, not an error.
 func (s *Store) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
-	fail := func(err error) ([]v1.Descriptor, error) { return nil, opError("referrers", repo, subject, err) }
+	ds, api, err := s.ReferrersAPI(ctx, repo, subject, artifactType)
+	if err != nil || api {
+		return ds, err
+	}
+	rn, err := s.parseRepo(repo)
+	if err != nil {
+		return nil, opError("referrers", repo, subject, err)
+	}
+	c, err := s.client(ctx, rn.reg, rn.host, pullScope(rn))
+	if err != nil {
+		return nil, opError("referrers", repo, subject, err)
+	}
+	return s.referrersTag(ctx, c, rn, subject, artifactType)
+}
+
+// ReferrersAPI lists the referrers of subject through the OCI 1.1 referrers
+// API only. api is false when the registry has none (it answered 404, which
+// a registry with the API never does): the Store remembers that per
+// registry and asks no more, so that a caller who listed the repository's
+// tags already, and knows whether the tag schema holds an index, sends no
+// request at all.
+func (s *Store) ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) (ds []v1.Descriptor, api bool, err error) {
+	fail := func(err error) ([]v1.Descriptor, bool, error) {
+		return nil, true, opError("referrers", repo, subject, err)
+	}
 	rn, err := s.parseRepo(repo)
 	if err != nil {
 		return fail(err)
+	}
+	if _, none := s.noReferrersAPI.Load(rn.host); none {
+		return nil, false, nil
 	}
 	c, err := s.client(ctx, rn.reg, rn.host, pullScope(rn))
 	if err != nil {
@@ -48,7 +75,8 @@ func (s *Store) Referrers(ctx context.Context, repo string, subject v1.Hash, art
 		}
 		if resp.StatusCode == http.StatusNotFound && out == nil {
 			resp.Body.Close()
-			return s.referrersTag(ctx, c, rn, subject, artifactType)
+			s.noReferrersAPI.Store(rn.host, true)
+			return nil, false, nil
 		}
 		if resp.StatusCode != http.StatusOK {
 			return fail(responseError(rn.host, resp))
@@ -63,7 +91,7 @@ func (s *Store) Referrers(ctx context.Context, repo string, subject v1.Hash, art
 			if out == nil {
 				out = []v1.Descriptor{}
 			}
-			return out, nil
+			return out, true, nil
 		}
 		target = next
 	}

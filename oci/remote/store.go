@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -37,6 +38,9 @@ type Store struct {
 	pings     group[*transport.Challenge]
 	auths     group[http.RoundTripper]
 	manifests *manifestCache
+	// noReferrersAPI holds the registries (hosts) that answered 404 for the
+	// OCI 1.1 referrers API.
+	noReferrersAPI sync.Map
 }
 
 var (
@@ -261,11 +265,14 @@ func (s *Store) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.Rea
 		resp.Body.Close()
 		return fail(fmt.Errorf("%s announced %d bytes, want %d: %w", rn.host, resp.ContentLength, d.Size, oci.ErrSizeMismatch))
 	}
-	return &bodyReader{rc: resp.Body, repo: repo, d: d, host: rn.host, path: req.URL.Path}, nil
+	return &bodyReader{ctx: ctx, rc: resp.Body, repo: repo, d: d, host: rn.host, path: req.URL.Path}, nil
 }
 
-// bodyReader turns the read errors of a blob's body into *oci.Error.
+// bodyReader turns the read errors of a blob's body into *oci.Error, and
+// stops at the first read after ctx is done, whatever the connection has
+// buffered already.
 type bodyReader struct {
+	ctx  context.Context
 	rc   io.ReadCloser
 	repo string
 	d    v1.Descriptor
@@ -274,6 +281,9 @@ type bodyReader struct {
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, opError("fetch", b.repo, b.d.Digest, err)
+	}
 	n, err := b.rc.Read(p)
 	if err != nil && err != io.EOF {
 		err = opError("fetch", b.repo, b.d.Digest, &RequestError{Host: b.host, Method: http.MethodGet, Path: b.path, Err: err})
