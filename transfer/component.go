@@ -366,8 +366,8 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	if tag != "" {
 		tags = []string{tag}
 	}
-	d, err := cp.pl.Add(ctx, from, targetRepo, tags, rs.Name(r))
-	if err != nil {
+	d := a.Descriptor
+	if err := cp.pl.AddResolved(ctx, from.Repo(), d, targetRepo, tags, rs.Name(r)); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	if err := checkArtifactDigest(r, d.Digest); err != nil {

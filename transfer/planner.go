@@ -69,11 +69,17 @@ func (p *Planner) Add(ctx context.Context, from oci.Ref, to string, tags []strin
 	if from.Digest != (v1.Hash{}) && d.Digest != from.Digest {
 		return v1.Descriptor{}, fmt.Errorf("resolving %s: the source answered with %s: %w", from, d.Digest, oci.ErrDigestMismatch)
 	}
-	if err := p.add(ctx, from.Repo(), d, to, forWhat, 0, attachment{}); err != nil {
-		return v1.Descriptor{}, err
+	return d, p.AddResolved(ctx, from.Repo(), d, to, tags, forWhat)
+}
+
+// AddResolved is Add for a manifest the caller resolved already: d in the
+// source repository srcRepo.
+func (p *Planner) AddResolved(ctx context.Context, srcRepo string, d v1.Descriptor, to string, tags []string, forWhat string) error {
+	if err := p.add(ctx, srcRepo, d, to, forWhat, 0, attachment{}); err != nil {
+		return err
 	}
 	p.addTags(key{to, d.Digest}, tags)
-	return d, nil
+	return nil
 }
 
 func (p *Planner) addTags(k key, tags []string) {
