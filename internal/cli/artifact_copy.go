@@ -39,8 +39,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 			if err != nil {
 				return err
 			}
-			plain, err := g.plainHTTP(srcArg, dstArg)
-			if err != nil {
+			if err := g.checkPlainHTTP(srcArg, dstArg); err != nil {
 				return err
 			}
 			src, dst := srcArg.Ref, dstArg.Ref
@@ -50,7 +49,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 			if dst.Tag == "" {
 				dst.Tag = src.Tag
 			}
-			store, err := g.remoteStore(plain)
+			store, err := g.remoteStore()
 			if err != nil {
 				return err
 			}

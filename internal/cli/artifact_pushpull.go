@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/oci"
-	"github.com/ferry-oci/ferry/oci/remote"
 )
 
 // gitopsFlags are the flags that shape a GitOps artifact.
@@ -51,20 +49,17 @@ func (f *gitopsFlags) options() (gitops.Options, error) {
 	return o, nil
 }
 
-// parseOCIURL parses oci://REPO:TAG (the scheme is optional).
-func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, bool, error) {
-	plain := strings.HasPrefix(s, "http://")
+// parseOCIURL parses oci://REPO:TAG (the scheme is optional; http://
+// asks for plain HTTP).
+func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, error) {
 	r, err := parseImageRef(s)
 	if err != nil {
-		return oci.Ref{}, false, err
+		return oci.Ref{}, err
 	}
 	if needTag && r.Tag == "" {
-		return oci.Ref{}, false, usageErr(fmt.Errorf("%s: name a tag (oci://REPO:TAG)", s))
+		return oci.Ref{}, usageErr(fmt.Errorf("%s: name a tag (oci://REPO:TAG)", s))
 	}
-	if plain && !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
-		return oci.Ref{}, false, &remote.PlainHTTPError{Host: r.Registry}
-	}
-	return r.Ref, plain, nil
+	return r.Ref, g.checkPlainHTTP(r)
 }
 
 // pushed is what push and localize --push print.
@@ -86,7 +81,7 @@ pin in the GitOps tool.`,
 		Example: `  ferry artifact push ./manifests oci://registry.local:5000/apps/podinfo:6.3.5`,
 		Args:    exactArgs("DIR", "oci://REPO:TAG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, plain, err := g.parseOCIURL(args[1], true)
+			ref, err := g.parseOCIURL(args[1], true)
 			if err != nil {
 				return err
 			}
@@ -97,7 +92,7 @@ pin in the GitOps tool.`,
 			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
 				return usageErr(fmt.Errorf("%s: not a directory", args[0]))
 			}
-			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, plain, opts)
+			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, opts)
 			if err != nil {
 				return err
 			}
@@ -109,12 +104,12 @@ pin in the GitOps tool.`,
 }
 
 // pushGitOps builds and pushes a GitOps artifact and prints where it went.
-func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, plain bool, opts gitops.Options) (*pushed, error) {
+func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options) (*pushed, error) {
 	a, err := gitops.Build(files, opts)
 	if err != nil {
 		return nil, fmt.Errorf("packing the manifests: %w", err)
 	}
-	store, err := g.remoteStore(plain)
+	store, err := g.remoteStore()
 	if err != nil {
 		return nil, err
 	}
@@ -137,14 +132,14 @@ outside DIR, links and oversized content are refused.`,
 		Example: `  ferry artifact pull oci://registry.local:5000/apps/podinfo:6.3.5 -O ./out`,
 		Args:    exactArgs("oci://REPO:TAG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, plain, err := g.parseOCIURL(args[0], false)
+			ref, err := g.parseOCIURL(args[0], false)
 			if err != nil {
 				return err
 			}
 			if out == "" {
 				return usageErr(fmt.Errorf("name the directory to unpack into with -O DIR"))
 			}
-			store, err := g.remoteStore(plain)
+			store, err := g.remoteStore()
 			if err != nil {
 				return err
 			}

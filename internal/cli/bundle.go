@@ -244,7 +244,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		}
 		return err
 	}
-	images, err := g.remoteStore(false)
+	images, err := g.remoteStore()
 	if err != nil {
 		w.Abort()
 		return err

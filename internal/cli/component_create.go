@@ -115,7 +115,7 @@ func (g *globals) runCreate(ctx context.Context, o createOptions) error {
 	if err != nil {
 		return err
 	}
-	images, err := g.remoteStore(false)
+	images, err := g.remoteStore()
 	if err != nil {
 		repo.Abort()
 		return err

@@ -128,7 +128,7 @@ func (g *globals) readVersion(ctx context.Context, repo *componentRepo, name, ve
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s:%s from %s: %w", name, version, repo.spec, err)
 	}
-	images, err := g.remoteStore(false)
+	images, err := g.remoteStore()
 	if err != nil {
 		return nil, nil, err
 	}

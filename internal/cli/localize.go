@@ -169,7 +169,7 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 	}
 	out := localizeOutput{Result: res}
 	if o.push != "" {
-		pref, plain, err := g.parseOCIURL(o.push, true)
+		pref, err := g.parseOCIURL(o.push, true)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		if gopts.Source == "" {
 			gopts.Source = ref.String()
 		}
-		if out.Pushed, err = g.pushGitOps(ctx, res.Files.FS(), pref, plain, gopts); err != nil {
+		if out.Pushed, err = g.pushGitOps(ctx, res.Files.FS(), pref, gopts); err != nil {
 			return err
 		}
 	}

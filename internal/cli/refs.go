@@ -33,18 +33,13 @@ func parseImageRef(s string) (imageRef, error) {
 	return r, nil
 }
 
-// plainHTTP reports whether the reference asks for plain HTTP, and refuses
-// that for a registry off loopback unless --plain-http allows it.
-func (g *globals) plainHTTP(refs ...imageRef) (bool, error) {
-	want := false
+// checkPlainHTTP refuses a reference that asks for plain HTTP (http://) to
+// a registry off loopback, unless --plain-http allows it.
+func (g *globals) checkPlainHTTP(refs ...imageRef) error {
 	for _, r := range refs {
-		if r.scheme != "http" {
-			continue
+		if r.scheme == "http" && !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
+			return &remote.PlainHTTPError{Host: r.Registry}
 		}
-		if !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
-			return false, &remote.PlainHTTPError{Host: r.Registry}
-		}
-		want = true
 	}
-	return want, nil
+	return nil
 }

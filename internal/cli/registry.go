@@ -50,44 +50,45 @@ func (f *registryFlags) validate() error {
 	return nil
 }
 
-// remoteStore returns the registry Store the flags describe. plainHTTP adds
-// to --plain-http for references that ask for it themselves (http://).
-func (g *globals) remoteStore(plainHTTP bool) (*remote.Store, error) {
-	g.storesMu.Lock()
-	defer g.storesMu.Unlock()
-	if s, ok := g.stores[plainHTTP]; ok {
-		return s, nil
+// remoteStore returns the registry Store the flags describe.
+//
+// One Store serves the whole run, so that each registry is pinged and
+// authenticated once and the run's requests are counted together. A
+// reference that asks for http:// needs nothing more: loopback registries
+// speak plain HTTP without a flag, and for others the caller has refused it
+// unless --plain-http allows every registry to.
+func (g *globals) remoteStore() (*remote.Store, error) {
+	g.storeMu.Lock()
+	defer g.storeMu.Unlock()
+	if g.store != nil {
+		return g.store, nil
 	}
-	s, err := g.newRemoteStore(plainHTTP)
+	s, err := g.newRemoteStore()
 	if err != nil {
 		return nil, err
 	}
-	if g.stores == nil {
-		g.stores = map[bool]*remote.Store{}
-	}
-	g.stores[plainHTTP] = s
+	g.store = s
 	return s, nil
 }
 
 // requests is how many requests the run sent to registries.
 func (g *globals) requests() int64 {
-	g.storesMu.Lock()
-	defer g.storesMu.Unlock()
-	var n int64
-	for _, s := range g.stores {
-		n += s.Requests()
+	g.storeMu.Lock()
+	defer g.storeMu.Unlock()
+	if g.store == nil {
+		return 0
 	}
-	return n
+	return g.store.Requests()
 }
 
-func (g *globals) newRemoteStore(plainHTTP bool) (*remote.Store, error) {
+func (g *globals) newRemoteStore() (*remote.Store, error) {
 	f := g.registry
 	if f.insecureTLS {
 		g.logger().Warn("TLS verification is off (--insecure-skip-tls-verify): anyone on the network path can read and change what ferry copies")
 	}
 	opts := []remote.Option{
 		remote.WithUserAgent(UserAgent()),
-		remote.WithPlainHTTP(f.plainHTTP || plainHTTP),
+		remote.WithPlainHTTP(f.plainHTTP),
 		remote.WithInsecureSkipTLSVerify(f.insecureTLS),
 		remote.WithRetry(f.retries, 0),
 	}

@@ -23,8 +23,8 @@ type globals struct {
 	logOnce sync.Once
 	log     *slog.Logger
 
-	storesMu sync.Mutex
-	stores   map[bool]*remote.Store // by plain HTTP: one per run, so requests are counted once
+	storeMu sync.Mutex
+	store   *remote.Store // one per run: see remoteStore
 }
 
 // Execute runs the ferry command line with args and returns the exit code.

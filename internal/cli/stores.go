@@ -67,11 +67,10 @@ func resolveKind(spec component.Repo) component.Repo {
 func (g *globals) openComponentRepo(spec component.Repo, write bool) (*componentRepo, error) {
 	spec = resolveKind(spec)
 	if spec.Kind == component.KindRegistry {
-		plain := spec.PlainHTTP()
-		if plain && !g.registry.plainHTTP && !remote.IsLoopback(spec.Host) {
+		if spec.PlainHTTP() && !g.registry.plainHTTP && !remote.IsLoopback(spec.Host) {
 			return nil, &remote.PlainHTTPError{Host: spec.Host}
 		}
-		s, err := g.remoteStore(plain)
+		s, err := g.remoteStore()
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if err != nil {
 		return err
 	}
-	images, err := g.remoteStore(false)
+	images, err := g.remoteStore()
 	if err != nil {
 		dst.Abort()
 		return err
