@@ -467,7 +467,9 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 
 // write streams r into slot s, hashing as it goes.
 func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
-	h, err := oci.NewHasher(s.desc.Digest.Algorithm)
+	// The copy engine hands over a reader that verifies already; VerifyReader
+	// returns it as it is, so the bytes are hashed once on their way in.
+	vr, err := oci.VerifyReader(r, s.desc)
 	if err != nil {
 		return err
 	}
@@ -479,12 +481,11 @@ func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		k, rerr := io.ReadFull(r, buf)
+		k, rerr := io.ReadFull(vr, buf)
 		if k > 0 {
 			if n+int64(k) > s.desc.Size {
 				return fmt.Errorf("%w: more than the %d bytes laid out", oci.ErrSizeMismatch, s.desc.Size)
 			}
-			h.Write(buf[:k])
 			if _, err := w.vols.WriteAt(buf[:k], s.off+n); err != nil {
 				return fmt.Errorf("writing bundle %s: %w", w.path, err)
 			}
@@ -494,14 +495,11 @@ func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 			break
 		}
 		if rerr != nil {
-			return rerr
+			return rerr // ErrDigestMismatch or ErrSizeMismatch from the verifying reader, or the source's error
 		}
 	}
 	if n != s.desc.Size {
 		return fmt.Errorf("%w: got %d bytes, want %d", oci.ErrSizeMismatch, n, s.desc.Size)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != s.desc.Digest.Hex {
-		return fmt.Errorf("%w: content hashes to %s:%s", oci.ErrDigestMismatch, s.desc.Digest.Algorithm, got)
 	}
 	return nil
 }
