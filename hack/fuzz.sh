@@ -13,8 +13,10 @@ while read -r file; do
 		if out=$(go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$time" -fuzzminimizetime 5s 2>&1); then
 			echo "fuzz: $pkg $target ok"
 		else
+			mkdir -p .fuzz
+			echo "$out" >".fuzz/$target.log"
 			echo "$out" | tail -20
-			echo "fuzz: $pkg $target FAIL (the failing input is in $pkg/testdata/fuzz/$target)"
+			echo "fuzz: $pkg $target FAIL (output in .fuzz/$target.log; a crashing input is saved in $pkg/testdata/fuzz/$target)"
 			failed=1
 		fi
 	done

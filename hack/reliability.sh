@@ -22,7 +22,7 @@ fuzz=$(FUZZTIME=$fuzztime ./hack/fuzz.sh 2>&1 | awk '$1=="fuzz:" && ($4=="ok" ||
 	echo
 	echo "| test | fault rate | seeds | runs completed | faults injected | retried by the store | retried by the engine |"
 	echo "|---|--:|--:|--:|--:|--:|--:|"
-	{ grep -E 'test=(images|component) ' "$log" || true; } | sed -E 's/.*test=([a-z]+) fault-rate=([0-9.]+) seed=([0-9]+) runs=([0-9]+) completed=([0-9]+) faults=([0-9]+) retried=([0-9]+) engine-retries=([0-9]+).*/\1 \2 \4 \5 \6 \7 \8/' |
+	{ grep -E 'RELIABILITY test=(images|component) ' "$log" || true; } | sed -E 's/.*test=([a-z]+) fault-rate=([0-9.]+) seed=([0-9]+) runs=([0-9]+) completed=([0-9]+) faults=([0-9]+) retried=([0-9]+) engine-retries=([0-9]+).*/\1 \2 \4 \5 \6 \7 \8/' |
 		awk '{k=$1" "$2; s[k]++; r[k]+=$3; c[k]+=$4; f[k]+=$5; rt[k]+=$6; e[k]+=$7} END {for (k in s) {split(k,a," "); printf "| %s | %s | %d | %d/%d | %d | %d | %d |\n", a[1], a[2], s[k], c[k], r[k], f[k], rt[k], e[k]}}' | sort
 	echo
 	echo "| interruption (SIGKILL at a random moment) | kills | runs ending as an uninterrupted run |"
