@@ -17,7 +17,7 @@ import (
 // the bundle.
 func TestSecretsNeverLeak(t *testing.T) {
 	ocm := filepath.Join(sharedDir(t), "testdata", "ocm")
-	const user, password = "ci-robot", "Tr0ub4dor-and-3-secret"
+	const user, password, token = "ci-robot", "Tr0ub4dor-and-3-secret", "tok3n-9f8e7d6c5b4a"
 	reg := registrytest.New(t, registrytest.WithTLS(), registrytest.WithAuth(user, password))
 	cfg := reg.DockerConfigFile()
 	work := t.TempDir()
@@ -37,19 +37,23 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"bundle", "create", cv, "-o", files["bundle"]},
 		{"bundle", "import", files["bundle"], reg.Host + "/imported"},
 		{"inventory", cv, "-o", files["inventory"]},
-		// A wrong password, logged at the same level.
+		// A registry token, and a wrong password, logged at the same level
+		// (both refused by this registry).
+		{"component", "get", cv, "--registry-config", writeTokenConfig(t, reg.Host, token), "--ca-file", reg.CAFile, "-vv"},
 		{"component", "get", cv, "--registry-config", writeBadConfig(t, reg.Host, user), "--ca-file", reg.CAFile, "-vv"},
 	}
-	secrets := []string{password, b64.StdEncoding.EncodeToString([]byte(user + ":" + password)), b64.StdEncoding.EncodeToString([]byte(password))}
+	const failing = 2 // the last commands fail on purpose
+	secrets := []string{password, token, b64.StdEncoding.EncodeToString([]byte(user + ":" + password)), b64.StdEncoding.EncodeToString([]byte(password))}
 	for i, args := range commands {
-		if i < len(commands)-1 {
+		ok := i < len(commands)-failing
+		if ok {
 			args = append(args, auth...)
 		}
 		code, stdout, stderr := run(t, args...)
-		if code != 0 && i < len(commands)-1 {
+		if ok && code != 0 || !ok && code == 0 {
 			t.Fatalf("ferry %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
 		}
-		if !strings.Contains(stderr, "level=DEBUG") && i < len(commands)-1 {
+		if !strings.Contains(stderr, "level=DEBUG") && ok {
 			t.Errorf("ferry %s logged no debug lines: the test would not see a leak", args[0])
 		}
 		for _, s := range secrets {
@@ -74,5 +78,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 func writeBadConfig(t *testing.T, host, user string) string {
 	p := filepath.Join(t.TempDir(), "config.json")
 	writeDockerConfig(t, p, host, user, "Tr0ub4dor-and-3-secret-but-wrong")
+	return p
+}
+
+func writeTokenConfig(t *testing.T, host, token string) string {
+	p := filepath.Join(t.TempDir(), "config.json")
+	b := []byte(`{"auths":{"` + host + `":{"registrytoken":"` + token + `"}}}`)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
