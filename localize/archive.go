@@ -106,7 +106,7 @@ func ReadArchive(r io.Reader, l Limits) (Files, error) {
 				dirs[name] = true
 			}
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the reader reports old regular files (TypeRegA) as TypeReg
 		default:
 			return nil, fmt.Errorf("reading archive: entry %q: %w: type %q is not a regular file or directory", h.Name, ErrUnsafeArchive, h.Typeflag)
 		}

@@ -117,19 +117,19 @@ func myers(a, b []string) []diffOp {
 			}
 			v[off+k] = x
 			if x >= n && y >= m {
-				return backtrack(a, b, trace, off, d, k)
+				return backtrack(a, b, trace, off, d)
 			}
 		}
 	}
 	return nil
 }
 
-func backtrack(a, b []string, trace [][]int, off, d, k int) []diffOp {
+func backtrack(a, b []string, trace [][]int, off, d int) []diffOp {
 	var rev []diffOp
 	x, y := len(a), len(b)
 	for ; d > 0; d-- {
 		v := trace[d] // the furthest x of each diagonal after d-1 edits
-		k = x - y
+		k := x - y
 		pk := k - 1
 		if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
 			pk = k + 1
