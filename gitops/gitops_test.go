@@ -187,9 +187,10 @@ func newStore(t *testing.T) (*remote.Store, string) {
 
 func TestPushPull(t *testing.T) {
 	ctx := context.Background()
-	s, host := newStore(t)
 	dir := writeTree(t)
-	var digests []v1.Hash
+	// Built in two time zones, with the files' times changed in between;
+	// before any registry runs, since changing time.Local races with servers.
+	var arts []*Artifact
 	for i, zone := range []*time.Location{time.UTC, time.FixedZone("Tokyo", 9*3600)} {
 		var a *Artifact
 		var err error
@@ -197,6 +198,12 @@ func TestPushPull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		arts = append(arts, a)
+		os.Chtimes(filepath.Join(dir, "deploy.yaml"), time.Now(), time.Now().Add(time.Duration(i+1)*time.Hour))
+	}
+	s, host := newStore(t)
+	var digests []v1.Hash
+	for i, a := range arts {
 		ref, _ := oci.ParseRef(host + "/apps/podinfo-deploy:6.3.5")
 		if i == 1 {
 			ref, _ = oci.ParseRef(host + "/apps/podinfo-deploy:again")
@@ -206,7 +213,6 @@ func TestPushPull(t *testing.T) {
 			t.Fatal(err)
 		}
 		digests = append(digests, d.Digest)
-		os.Chtimes(filepath.Join(dir, "deploy.yaml"), time.Now(), time.Now().Add(time.Duration(i+1)*time.Hour))
 	}
 	if digests[0] != digests[1] {
 		t.Fatalf("digests differ: %v", digests)
