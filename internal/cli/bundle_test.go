@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -383,6 +384,13 @@ func TestBundleVolumes(t *testing.T) {
 		if err := os.Truncate(p, 1000); err != nil {
 			t.Fatal(err)
 		}
+		return filepath.Base(p)
+	})
+	damaged("an extra volume", func(d string) string {
+		last := filepath.Base(parts[len(parts)-1])
+		n, _ := strconv.Atoi(last[strings.LastIndexByte(last, '.')+1:])
+		p := filepath.Join(d, fmt.Sprintf("%s.%03d", strings.TrimSuffix(last, last[strings.LastIndexByte(last, '.'):]), n+1))
+		os.WriteFile(p, []byte("a volume that belongs to another bundle"), 0o644)
 		return filepath.Base(p)
 	})
 	damaged("swapped volumes", func(d string) string {
