@@ -446,7 +446,7 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 		if ch.How != "by value" || ch.Digest == (v1.Hash{}) {
 			continue
 		}
-		target, _, ok := imageTarget(ch.To)
+		target, ok := imageTarget(ch.To)
 		if !ok {
 			continue
 		}
@@ -473,34 +473,34 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 	return nil
 }
 
-// imageTarget returns the repository (with host, or relative in a CTF) and
-// digest an image access names.
-func imageTarget(a component.Access) (repo string, digest string, ok bool) {
+// imageTarget returns the repository (with host, or relative in a CTF) an
+// image access names.
+func imageTarget(a component.Access) (repo string, ok bool) {
 	var ref string
 	switch a.Kind() {
 	case component.AccessOCIArtifact:
 		acc, err := a.OCIArtifact()
 		if err != nil {
-			return "", "", false
+			return "", false
 		}
 		ref = acc.ImageReference
 	case component.AccessRelativeOCIReference:
 		acc, err := a.RelativeOCIReference()
 		if err != nil {
-			return "", "", false
+			return "", false
 		}
 		ref = acc.Reference
 	default:
-		return "", "", false
+		return "", false
 	}
 	if _, rest, ok := strings.Cut(ref, "://"); ok {
 		ref = rest
 	}
 	r, err := oci.ParseRef(ref)
 	if err != nil {
-		return "", "", false
+		return "", false
 	}
-	return r.Repo(), r.Digest.String(), true
+	return r.Repo(), true
 }
 
 // retarget replaces the digest an image access names.

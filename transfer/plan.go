@@ -107,11 +107,7 @@ type key struct {
 // parallel once the one before it is in. An attachment sits above its
 // subject.
 func (p *Plan) levels() [][]*Artifact {
-	byKey := make(map[key]*Artifact, len(p.Artifacts))
-	for i := range p.Artifacts {
-		a := &p.Artifacts[i]
-		byKey[key{a.Target, a.Digest}] = a
-	}
+	byKey := p.artifactsByKey()
 	height := make(map[*Artifact]int, len(p.Artifacts))
 	var h func(a *Artifact, depth int) int
 	h = func(a *Artifact, depth int) int {

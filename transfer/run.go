@@ -85,7 +85,7 @@ func (o Options) debug(msg string, args ...any) {
 // with the Report of what was done until then. Nothing is tagged unless
 // every blob and manifest below the tag is in dst.
 func Run(ctx context.Context, p *Plan, src oci.Reader, dst oci.Store, o Options) (*Report, error) {
-	r := &run{plan: p, src: src, dst: dst, o: o, start: time.Now(), done: map[key]bool{}}
+	r := &run{plan: p, src: src, dst: dst, o: o, start: time.Now(), done: map[key]bool{}, byKey: p.artifactsByKey()}
 	err := r.run(ctx)
 	rep := r.report()
 	return rep, err
@@ -97,6 +97,8 @@ type run struct {
 	dst   oci.Store
 	o     Options
 	start time.Time
+
+	byKey map[key]*Artifact // the plan's artifacts, by target repository and digest
 
 	mu   sync.Mutex
 	done map[key]bool // artifacts already complete in dst
@@ -180,7 +182,6 @@ func (r *run) markDone(a *Artifact) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var mark func(a *Artifact)
-	byKey := r.artifactsByKey()
 	mark = func(a *Artifact) {
 		k := key{a.Target, a.Digest}
 		if r.done[k] {
@@ -188,7 +189,7 @@ func (r *run) markDone(a *Artifact) {
 		}
 		r.done[k] = true
 		for _, c := range a.Children {
-			if ca, ok := byKey[key{a.Target, c}]; ok {
+			if ca, ok := r.byKey[key{a.Target, c}]; ok {
 				mark(ca)
 			}
 		}
@@ -196,10 +197,11 @@ func (r *run) markDone(a *Artifact) {
 	mark(a)
 }
 
-func (r *run) artifactsByKey() map[key]*Artifact {
-	m := make(map[key]*Artifact, len(r.plan.Artifacts))
-	for i := range r.plan.Artifacts {
-		a := &r.plan.Artifacts[i]
+// artifactsByKey indexes the plan's artifacts by target repository and digest.
+func (p *Plan) artifactsByKey() map[key]*Artifact {
+	m := make(map[key]*Artifact, len(p.Artifacts))
+	for i := range p.Artifacts {
+		a := &p.Artifacts[i]
 		m[key{a.Target, a.Digest}] = a
 	}
 	return m

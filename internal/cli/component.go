@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
@@ -36,7 +34,3 @@ func parseComponentRef(s string, needVersion bool) (component.Ref, error) {
 	}
 	return ref, nil
 }
-
-func splitComma(s string) []string { return strings.Split(s, ",") }
-
-func cut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -97,8 +98,8 @@ func findResource(d *component.Descriptor, spec string) (*component.Resource, er
 
 func parseIdentity(spec string) (component.Identity, error) {
 	id := component.Identity{}
-	for i, part := range splitComma(spec) {
-		k, v, ok := cut(part, "=")
+	for i, part := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(part, "=")
 		if i == 0 && !ok {
 			id["name"] = part
 			continue
