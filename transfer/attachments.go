@@ -103,7 +103,7 @@ func (p *Planner) attach(ctx context.Context, srcRepo string, subject v1.Hash, t
 			return fmt.Errorf("copying the %s attachment %s of %s@%s: %w", f.kind, f.desc.Digest, srcRepo, subject, err)
 		}
 		if f.tag != "" {
-			p.addTags(key{to, f.desc.Digest}, []string{f.tag})
+			p.addTags(key{to, f.desc.Digest}, []string{f.tag}, nil)
 		}
 	}
 	return nil

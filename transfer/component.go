@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
@@ -55,6 +56,14 @@ type ComponentOptions struct {
 	// Overwrite replaces a version the target holds with different content;
 	// without it that is an error wrapping ErrVersionDiffers.
 	Overwrite bool
+	// Verify are signatures every version named must carry: a version
+	// whose signature does not verify, or that has a resource or reference
+	// without a digest, is an error wrapping ErrNotVerified, and nothing is
+	// planned. With Recursive, each referenced version must digest to what
+	// its reference records. Every resource digest is compared with the
+	// content as it is copied (manifest digests while planning, blob bytes
+	// while streaming), with or without Verify.
+	Verify []SignatureCheck
 	// Plan are the options of the artifact copies: platforms and
 	// attachments. A multi-platform image whose copy is filtered keeps its
 	// resource digest (the signed one); its access points at the index that
@@ -76,6 +85,12 @@ type ComponentVersion struct {
 	Resources []ResourceChange `json:"resources,omitempty"`
 	// Blobs are the local blobs the version holds in the target.
 	Blobs []v1.Hash `json:"blobs,omitempty"`
+	// Signatures are the version's signatures, marked verified where
+	// ComponentOptions.Verify checked them.
+	Signatures []bom.Signature `json:"signatures,omitempty"`
+	// VerifiedBy says how ComponentOptions.Verify accepted the version: by
+	// its signature, or by the digest a verified version's reference records.
+	VerifiedBy string `json:"verifiedBy,omitempty"`
 
 	artifact *ocireg.Artifact // what Run writes: descriptor layer, config, manifest
 
@@ -95,6 +110,8 @@ type ResourceChange struct {
 	From   component.Access `json:"from"`
 	To     component.Access `json:"to"`
 	Digest v1.Hash          `json:"digest,omitempty"` // of the artifact or blob copied
+	// Checked says the content was compared with the recorded digest.
+	Checked bool `json:"checked,omitempty"`
 }
 
 // NewComponentPlan plans the transfer of the component versions refs (in
@@ -106,11 +123,14 @@ func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository
 	if target.Intermediate {
 		o.Plan.FilterAlways = true // archives stay closed: see PlanOptions.FilterAlways
 	}
-	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src, o.Plan), seen: map[string]bool{}}
+	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src, o.Plan), seen: map[string]*component.Descriptor{}}
 	for _, r := range refs {
 		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {
 			return nil, err
 		}
+	}
+	if err := cp.prove(); err != nil {
+		return nil, err
 	}
 	p := cp.pl.Plan()
 	p.Components = cp.versions
@@ -125,25 +145,30 @@ type componentPlanner struct {
 	o      ComponentOptions
 	pl     *Planner
 
-	mu       sync.Mutex
-	seen     map[string]bool
-	versions []ComponentVersion // references first
+	mu         sync.Mutex
+	seen       map[string]*component.Descriptor // versions planned, as read from the source
+	versions   []ComponentVersion               // references first
+	unverified map[string]error                 // versions whose own signature failed ComponentOptions.Verify
 }
 
 const maxReferenceDepth = 32
 
 func (cp *componentPlanner) version(ctx context.Context, name, version string, depth int) error {
 	key := name + ":" + version
-	if cp.seen[key] {
+	if _, ok := cp.seen[key]; ok {
 		return nil
 	}
-	cp.seen[key] = true
 	if depth > maxReferenceDepth {
 		return fmt.Errorf("component references nest more than %d deep at %s", maxReferenceDepth, key)
 	}
 	cv, err := cp.repo.Get(ctx, name, version)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", key, oci.WithSide(err, oci.Source, "read"))
+	}
+	cp.seen[key] = cv.Descriptor
+	sigs, err := cp.verify(cv.Descriptor)
+	if err != nil {
+		return err
 	}
 	if cp.o.Recursive {
 		for _, r := range cv.Descriptor.References {
@@ -158,7 +183,7 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	}
 	rs := &resource.Source{Version: cv, Store: cp.src, Images: cp.src}
 	targetCV := ocireg.ComponentRepo(cp.target.Repository.Base(), name)
-	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version)}
+	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version), Signatures: sigs}
 
 	var blobs []v1.Descriptor // local blobs of the target version
 	for i := range d.Resources {
@@ -265,13 +290,19 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, c
 		}
 		if len(descs) == 1 {
 			ch.Digest = descs[0].Digest
-			if err := checkBlobDigest(r, descs[0].Digest); err != nil {
+			if ch.Checked, err = checkBlobDigest(r, descs[0].Digest); err != nil {
 				return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 			}
 		}
 		return ch, descs, nil
 	case cp.o.ByReference && kind != component.AccessRelativeOCIReference && kind != component.AccessLocalBlob:
 		ch.How = "by reference"
+		if len(cp.o.Verify) > 0 {
+			var err error
+			if ch.Checked, err = checkByReference(ctx, rs, r); err != nil {
+				return ch, nil, err
+			}
+		}
 		return ch, nil, nil
 	case resource.IsArtifact(r):
 		return cp.artifact(ctx, rs, r, ch)
@@ -370,7 +401,7 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	if err := cp.pl.AddResolved(ctx, from.Repo(), d, targetRepo, tags, rs.Name(r)); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
-	if err := checkArtifactDigest(r, d.Digest); err != nil {
+	if ch.Checked, err = checkArtifactDigest(r, d.Digest); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	// A filtered index that an earlier run left in the target is what the
@@ -558,7 +589,7 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 		return ch, nil, fmt.Errorf("%s: ociBlob access without a size cannot be copied with verification", rs.Name(r))
 	}
 	d := v1.Descriptor{Digest: h, Size: acc.Size, MediaType: types.MediaType(mt)}
-	if err := checkBlobDigest(r, h); err != nil {
+	if ch.Checked, err = checkBlobDigest(r, h); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	cp.pl.addBlob(ref.WithDefaultRegistry().Repo(), d, targetCV)
@@ -577,38 +608,42 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 // index than the signed one; its label LabelFilteredFrom says so, and the
 // resource is accepted as that filtered copy (its content cannot be proven
 // against the signed digest: only the platforms it kept can be).
-func checkArtifactDigest(r *component.Resource, got v1.Hash) error {
+func checkArtifactDigest(r *component.Resource, got v1.Hash) (bool, error) {
 	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 {
-		return nil
+		return false, nil
 	}
 	for _, l := range r.Labels {
 		var from string
 		if l.Name == LabelFilteredFrom && json.Unmarshal(l.Value, &from) == nil && from == "sha256:"+r.Digest.Value {
-			return nil
+			return false, nil
 		}
 	}
-	if !strings.EqualFold(r.Digest.HashAlgorithm, "sha-256") && !strings.EqualFold(r.Digest.HashAlgorithm, "sha256") || got.Algorithm != "sha256" {
-		return nil
+	if !isSHA256(r.Digest) || got.Algorithm != "sha256" {
+		return false, nil
 	}
 	if r.Digest.Value != got.Hex {
-		return fmt.Errorf("the source artifact is %s, the descriptor records %s: %w", got, r.Digest, ErrResourceChanged)
+		return false, fmt.Errorf("the source artifact is %s, the descriptor records %s: %w", got, r.Digest, ErrResourceChanged)
 	}
-	return nil
+	return true, nil
 }
 
 // checkBlobDigest compares a blob resource's recorded generic digest with
 // the blob's own digest (equal for SHA-256; the copy verifies the bytes).
-func checkBlobDigest(r *component.Resource, blob v1.Hash) error {
+func checkBlobDigest(r *component.Resource, blob v1.Hash) (bool, error) {
 	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm != component.GenericBlobDigestV1 {
-		return nil
+		return false, nil
 	}
-	if !strings.EqualFold(r.Digest.HashAlgorithm, "sha-256") && !strings.EqualFold(r.Digest.HashAlgorithm, "sha256") || blob.Algorithm != "sha256" {
-		return nil
+	if !isSHA256(r.Digest) || blob.Algorithm != "sha256" {
+		return false, nil
 	}
 	if r.Digest.Value != blob.Hex {
-		return fmt.Errorf("the blob is %s, the descriptor records %s: %w", blob, r.Digest, ErrResourceChanged)
+		return false, fmt.Errorf("the blob is %s, the descriptor records %s: %w", blob, r.Digest, ErrResourceChanged)
 	}
-	return nil
+	return true, nil
+}
+
+func isSHA256(d *component.DigestSpec) bool {
+	return strings.EqualFold(d.HashAlgorithm, "sha-256") || strings.EqualFold(d.HashAlgorithm, "sha256")
 }
 
 // splitHint splits an OCM reference hint "repo[:tag][@digest]" (§4.3).

@@ -6,6 +6,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ferry-oci/ferry/bom"
 )
 
 // Plan is everything a transfer will copy, as data. Artifacts are ordered
@@ -55,6 +57,8 @@ type Artifact struct {
 	// Subject, on an attachment, is the digest of the artifact it belongs
 	// to, in the same Target; Run pushes the subject first.
 	Subject *v1.Hash `json:"subject,omitempty"`
+	// Signatures are the image signatures PlanOptions.VerifyImage verified.
+	Signatures []bom.Signature `json:"signatures,omitempty"`
 
 	manifest []byte // the manifest's bytes, read while planning; not part of the data
 }

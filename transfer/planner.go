@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -46,7 +47,15 @@ type PlanOptions struct {
 	// archives (CTFs and bundles) must stay closed, every index's children
 	// present, for verification and for ocm.
 	FilterAlways bool
+	// VerifyImage, when set, is asked about every artifact added (not the
+	// manifests below it) before anything of it is planned; an error stops
+	// the plan. What it returns is recorded as the artifact's Signatures.
+	VerifyImage ImageVerifier
 }
+
+// An ImageVerifier checks the signatures of the artifact d in the source
+// repository repo, read through src, and returns those that verified.
+type ImageVerifier func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error)
 
 // NewPlanner returns a Planner that reads from src, tuned by at most one
 // PlanOptions (none means the zero value).
@@ -75,20 +84,27 @@ func (p *Planner) Add(ctx context.Context, from oci.Ref, to string, tags []strin
 // AddResolved is Add for a manifest the caller resolved already: d in the
 // source repository srcRepo.
 func (p *Planner) AddResolved(ctx context.Context, srcRepo string, d v1.Descriptor, to string, tags []string, forWhat string) error {
+	var sigs []bom.Signature
+	if p.o.VerifyImage != nil {
+		var err error
+		if sigs, err = p.o.VerifyImage(ctx, p.src, srcRepo, d); err != nil {
+			return err
+		}
+	}
 	if err := p.add(ctx, srcRepo, d, to, forWhat, 0, attachment{}); err != nil {
 		return err
 	}
-	p.addTags(key{to, d.Digest}, tags)
+	p.addTags(key{to, d.Digest}, tags, sigs)
 	return nil
 }
 
-func (p *Planner) addTags(k key, tags []string) {
-	if len(tags) == 0 {
-		return
-	}
+func (p *Planner) addTags(k key, tags []string, sigs []bom.Signature) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a := &p.plan.Artifacts[p.arts[k]]
+	if len(sigs) > 0 {
+		a.Signatures = sigs
+	}
 	for _, t := range tags {
 		if !slices.Contains(a.Tags, t) {
 			a.Tags = append(a.Tags, t)

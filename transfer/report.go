@@ -4,6 +4,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-oci/ferry/bom"
 )
 
 // Report is what a Run did.
@@ -24,6 +26,9 @@ type Report struct {
 	ManifestsSkipped int64         `json:"manifestsSkipped"`
 	TagsSet          int64         `json:"tagsSet"`
 	Duration         time.Duration `json:"duration"`
+
+	// BOM is the bill of materials of the plan (Plan.BOM).
+	BOM *bom.BOM `json:"bom"`
 }
 
 // ComponentReport is one component version of the plan, where it is now,
@@ -61,7 +66,7 @@ func (r *run) report() *Report {
 		BytesCopied: r.bytesCopied.Load(), BytesMounted: r.bytesMounted.Load(), BytesSkipped: r.bytesSkipped.Load(),
 		ManifestsPushed: r.manifestsPushed.Load(), ManifestsSkipped: r.manifestsSkipped.Load(), TagsSet: r.tagsSet.Load(),
 		ComponentsWritten: r.componentsWritten.Load(), ComponentsSkipped: r.componentsSkipped.Load(),
-		Duration: time.Since(r.start),
+		Duration: time.Since(r.start), BOM: r.plan.BOM(),
 	}
 	for _, cv := range r.plan.Components {
 		rep.Components = append(rep.Components, ComponentReport{Name: cv.Name, Version: cv.Version, Target: cv.Target + ":" + cv.Tag,

@@ -1,0 +1,96 @@
+package transfer
+
+import (
+	"crypto"
+
+	"github.com/ferry-oci/ferry/bom"
+	"github.com/ferry-oci/ferry/component"
+)
+
+// BOM returns the bill of materials of the plan: every component version
+// with its descriptor digest, signatures, resources and references, and
+// every image (each root artifact that is not an attachment) with its
+// platforms, signatures and attachments. Image digests are those the target
+// holds, so call it after Run when a platform filter may have landed.
+func (p *Plan) BOM() *bom.BOM {
+	b := &bom.BOM{MediaType: bom.MediaType, Blobs: len(p.Blobs)}
+	for _, bl := range p.Blobs {
+		b.Bytes += bl.Size
+	}
+	for i := range p.Components {
+		b.Components = append(b.Components, p.Components[i].bom())
+	}
+	byKey := p.artifactsByKey()
+	attachments := map[key]int{}
+	for _, a := range p.Artifacts {
+		if a.Subject != nil {
+			attachments[key{a.Target, *a.Subject}]++
+		}
+	}
+	for _, a := range p.roots() {
+		if a.Attachment != "" {
+			continue
+		}
+		d := a.landed()
+		im := bom.Image{Source: a.Source, Target: a.Target, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size,
+			Tags: a.Tags, For: a.For, Signatures: a.Signatures, Attachments: attachments[key{a.Target, a.Digest}]}
+		if d.Digest != a.Digest {
+			from := a.Digest
+			im.FilteredFrom = &from
+		}
+		for _, c := range a.Children {
+			if ca := byKey[key{a.Target, c}]; ca != nil && ca.Platform != nil {
+				im.Platforms = append(im.Platforms, ca.Platform.String())
+			}
+		}
+		b.Images = append(b.Images, im)
+	}
+	b.Sort()
+	return b
+}
+
+// bom is the BOM's account of one component version.
+func (cv *ComponentVersion) bom() bom.Component {
+	c := bom.Component{Name: cv.Name, Version: cv.Version, Manifest: cv.Digest, Source: cv.Source,
+		Target: cv.Target + ":" + cv.Tag, Signatures: cv.Signatures, VerifiedBy: cv.VerifiedBy}
+	if cv.desc == nil {
+		return c
+	}
+	// The normalised digest leaves out accesses and repository contexts:
+	// it is the same for the source and the copy.
+	if d, err := component.DescriptorDigest(cv.desc, component.JSONNormalisationV3, crypto.SHA256); err == nil {
+		c.Digest = d
+	}
+	for _, ch := range cv.Resources {
+		i := cv.desc.ResourceIndex(ch.Identity)
+		if i < 0 {
+			continue
+		}
+		r := cv.desc.Resources[i]
+		c.Resources = append(c.Resources, bom.Resource{Name: r.Name, Version: r.Version, ExtraIdentity: r.ExtraIdentity,
+			Type: r.Type, Digest: r.Digest, How: ch.How, Location: location(ch), Checked: ch.Checked})
+	}
+	for _, r := range cv.desc.References {
+		c.References = append(c.References, bom.Reference{Name: r.Name, ComponentName: r.ComponentName, Version: r.Version, Digest: r.Digest})
+	}
+	return c
+}
+
+// location names where a resource's content is after the transfer.
+func location(ch ResourceChange) string {
+	switch ch.To.Kind() {
+	case component.AccessOCIArtifact:
+		if a, err := ch.To.OCIArtifact(); err == nil {
+			return a.ImageReference
+		}
+	case component.AccessRelativeOCIReference:
+		if a, err := ch.To.RelativeOCIReference(); err == nil {
+			return a.Reference
+		}
+	case component.AccessLocalBlob:
+		if a, err := ch.To.LocalBlob(); err == nil {
+			return a.LocalReference
+		}
+	}
+	return ""
+}
