@@ -219,6 +219,22 @@ func (b *Bundle) damageAt(off int64, entry string, err error) *DamageError {
 	return &DamageError{File: b.first(), Offset: off, Entry: entry, Err: err}
 }
 
+// raw returns the bundle's tar bytes for reading in place, its length and
+// how to release it; nil for a directory or a compressed CTF.
+func (b *Bundle) raw() (io.ReaderAt, int64, func() error, error) {
+	if b.vols != nil {
+		return b.vols, b.vols.total, func() error { return nil }, nil
+	}
+	if len(b.Volumes) != 1 || isGzip(b.Volumes[0].Path) {
+		return nil, 0, nil, nil
+	}
+	f, err := os.Open(b.Volumes[0].Path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return f, b.Volumes[0].Size, f.Close, nil
+}
+
 // Size is the length of the bundle's tar (0 for a directory).
 func (b *Bundle) Size() int64 {
 	var n int64

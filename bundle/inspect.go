@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/oci"
@@ -35,6 +36,10 @@ type Inspection struct {
 	LeftOut      int    `json:"leftOut,omitempty"`
 	LeftOutBytes int64  `json:"leftOutBytes,omitempty"`
 	LeftOutBase  string `json:"leftOutBase,omitempty"`
+	// BOM is the bill of materials ferry recorded when it created the
+	// bundle: what crossed, with every digest and signature, and what
+	// create verified.
+	BOM *bom.BOM `json:"bom,omitempty"`
 }
 
 // InspectedComponent is a component version in a bundle.
@@ -43,6 +48,11 @@ type InspectedComponent struct {
 	Version   string              `json:"version"`
 	Digest    v1.Hash             `json:"digest"`
 	Resources []InspectedResource `json:"resources"`
+	// Signatures are the version's signatures; Verified ones were checked
+	// when the bundle was created (its bill of materials says so).
+	Signatures []bom.Signature `json:"signatures,omitempty"`
+	// VerifiedBy says how create verified the version, if it was asked to.
+	VerifiedBy string `json:"verifiedBy,omitempty"`
 }
 
 // InspectedResource is one resource of a component version.
@@ -64,6 +74,8 @@ type InspectedImage struct {
 	MediaType  types.MediaType `json:"mediaType"`
 	Platforms  []string        `json:"platforms,omitempty"`
 	Size       int64           `json:"size"` // the manifest and everything below it
+	// Signatures are the image's signatures create verified.
+	Signatures []bom.Signature `json:"signatures,omitempty"`
 }
 
 // Inspect lists what b holds: its component versions and their resources,
@@ -73,7 +85,7 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 	a := b.Archive
 	in := &Inspection{Path: b.Path, Volumes: b.Volumes, Size: b.Size()}
 	if md := b.Metadata; md != nil {
-		in.Tool = md.Tool
+		in.Tool, in.BOM = md.Tool, md.BOM
 		if lo := md.LeftOut; lo != nil {
 			in.LeftOut, in.LeftOutBase = len(lo.Blobs), lo.Base
 			for _, hb := range lo.Blobs {
@@ -123,6 +135,13 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 			union[h] = true
 		}
 		in.ImageBytes += img.Size
+		if in.BOM != nil {
+			for _, bi := range in.BOM.Images {
+				if bi.Target == e.Repository && bi.Digest == d.Digest {
+					img.Signatures = bi.Signatures
+				}
+			}
+		}
 		in.Images = append(in.Images, img)
 	}
 	var unique int64
@@ -145,7 +164,16 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 			if err != nil {
 				return nil, fmt.Errorf("inspecting %s:%s: %w", n, ver, err)
 			}
-			in.Components = append(in.Components, w.component(cv))
+			ic := w.component(cv)
+			ic.Signatures = signatures(in.BOM, cv.Descriptor)
+			if in.BOM != nil {
+				for _, bc := range in.BOM.Components {
+					if bc.Name == n && bc.Version == ver {
+						ic.VerifiedBy = bc.VerifiedBy
+					}
+				}
+			}
+			in.Components = append(in.Components, ic)
 		}
 	}
 	return in, nil
@@ -257,6 +285,29 @@ func (w *walker) component(cv *ocireg.Version) InspectedComponent {
 			}
 		}
 		out.Resources = append(out.Resources, ir)
+	}
+	return out
+}
+
+// signatures lists d's signatures, with what the bill of materials says
+// create verified.
+func signatures(b *bom.BOM, d *component.Descriptor) []bom.Signature {
+	var out []bom.Signature
+	for _, s := range d.Signatures {
+		sig := bom.Signature{Kind: bom.KindOCM, Name: s.Name, Algorithm: s.Signature.Algorithm, Digest: s.Digest.Value}
+		if b != nil {
+			for _, c := range b.Components {
+				if c.Name != d.Name || c.Version != d.Version {
+					continue
+				}
+				for _, bs := range c.Signatures {
+					if bs.Kind == bom.KindOCM && bs.Name == s.Name && bs.Digest == s.Digest.Value {
+						sig = bs
+					}
+				}
+			}
+		}
+		out = append(out, sig)
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
 )
@@ -33,6 +34,7 @@ type Contents struct {
 	Components []Component
 	Artifacts  []Artifact
 	Tool       string // "ferry v0.4.0"
+	BOM        *bom.BOM
 }
 
 // slot is where one blob's bytes go in the tar.
@@ -152,7 +154,7 @@ func newLayout(c Contents, leftOut map[v1.Hash]HeldBlob, lo *LeftOut, volume int
 		}
 	}
 	md := &Metadata{MediaType: MediaTypeMetadata, Tool: c.Tool, Components: slices.Clone(c.Components),
-		Artifacts: slices.Clone(c.Artifacts), LeftOut: lo}
+		Artifacts: slices.Clone(c.Artifacts), LeftOut: lo, BOM: c.BOM}
 	for _, e := range indexEntries(l.repos, l.tags) {
 		md.Index = append(md.Index, IndexEntry{Repository: e.Repository, Tag: e.Tag, Digest: e.Digest, MediaType: e.MediaType})
 	}

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -54,6 +55,9 @@ type Metadata struct {
 	Blobs []Blob `json:"blobs"`
 	// LeftOut is set for a differential bundle.
 	LeftOut *LeftOut `json:"leftOut,omitempty"`
+	// BOM is the bill of materials of the crossing: every component,
+	// resource, image, digest and signature, and what create verified.
+	BOM *bom.BOM `json:"bom,omitempty"`
 }
 
 // Component is a component version a bundle carries.
@@ -204,7 +208,44 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			}
 		}
 	}
+	if err := m.checkBOM(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMetadata, err)
+	}
 	return &m, nil
+}
+
+// checkBOM checks that the bill of materials names only what the metadata
+// lists: its component versions (by manifest digest) and its images (by
+// index entry or artifact). The metadata itself is checked against the tar.
+func (m *Metadata) checkBOM() error {
+	if m.BOM == nil {
+		return nil
+	}
+	if err := m.BOM.Validate(); err != nil {
+		return err
+	}
+	versions := map[string]v1.Hash{}
+	for _, c := range m.Components {
+		versions[c.Name+":"+c.Version] = c.Digest
+	}
+	for _, c := range m.BOM.Components {
+		if d, ok := versions[c.Name+":"+c.Version]; !ok || d != c.Manifest {
+			return fmt.Errorf("bill of materials names %s:%s@%s, which the bundle does not list", c.Name, c.Version, c.Manifest)
+		}
+	}
+	held := map[string]bool{}
+	for _, a := range m.Artifacts {
+		held[a.Repository+"@"+a.Digest.String()] = true
+	}
+	for _, e := range m.Index {
+		held[e.Repository+"@"+e.Digest.String()] = true
+	}
+	for _, im := range m.BOM.Images {
+		if !held[im.Target+"@"+im.Digest.String()] {
+			return fmt.Errorf("bill of materials names the image %s@%s, which the bundle does not list", im.Target, im.Digest)
+		}
+	}
+	return nil
 }
 
 func checkHash(h v1.Hash) error {

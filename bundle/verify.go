@@ -90,6 +90,9 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 	if err := v.closure(ctx); err != nil {
 		return rep, err
 	}
+	if err := v.padding(ctx); err != nil {
+		return rep, err
+	}
 	v.metadata()
 	rep.LeftOut = len(b.LeftOut())
 	if len(rep.Problems) == 0 {
@@ -168,6 +171,64 @@ func (v *verifier) blobs(ctx context.Context) error {
 		})
 	}
 	return g.Wait()
+}
+
+// ErrStrayBytes: bytes of a tar bundle outside every entry (padding, the end
+// of the archive) are not zeros: the file was damaged there.
+var ErrStrayBytes = errors.New("bytes outside every tar entry are not zero")
+
+// padding checks the bytes of a tar bundle that belong to no entry: the
+// padding after each blob up to the next 512-byte block and the end of the
+// archive must be zeros, as every tar writer (and ferry's layout) leaves
+// them. Headers carry their own checksum, which reading the tar checked;
+// with this every byte of the file is accounted for, so a flipped bit
+// anywhere is found, not only in blob content.
+func (v *verifier) padding(ctx context.Context) error {
+	r, size, closeFn, err := v.b.raw()
+	if err != nil || r == nil {
+		return err
+	}
+	defer closeFn()
+	hs, err := v.b.Archive.Blobs()
+	if err != nil {
+		return err
+	}
+	var end int64
+	buf := make([]byte, 32<<10)
+	zeros := func(off, n int64, what string) error {
+		for n > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			chunk := buf[:min(n, int64(len(buf)))]
+			if _, err := r.ReadAt(chunk, off); err != nil {
+				return fmt.Errorf("reading %s: %w", v.b.Path, err)
+			}
+			for i, c := range chunk {
+				if c != 0 {
+					v.add(v.b.damageAt(off+int64(i), what, fmt.Errorf("%w: byte %#x", ErrStrayBytes, c)))
+					return nil
+				}
+			}
+			off, n = off+int64(len(chunk)), n-int64(len(chunk))
+		}
+		return nil
+	}
+	for _, h := range hs {
+		off, n, ok := v.b.Archive.BlobOffset(h)
+		if !ok {
+			return nil // not read in place from a tar
+		}
+		pad := (512 - n%512) % 512
+		if err := zeros(off+n, pad, "padding after "+blobName(h)); err != nil {
+			return err
+		}
+		end = max(end, off+n+pad)
+	}
+	if end == 0 || end > size {
+		return nil
+	}
+	return zeros(end, size-end, "end of archive")
 }
 
 // volumes hashes every volume and compares with the sidecar.

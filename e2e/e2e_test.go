@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/internal/testimage"
 	"github.com/ferry-oci/ferry/oci/remote"
@@ -182,7 +183,7 @@ func TestOfflineBundleStory(t *testing.T) {
 	damaged := filepath.Join(w.work, "damaged.tar")
 	joined := joinVolumes(t, bundle)
 	b := append([]byte(nil), joined...)
-	b[len(b)-3000] ^= 0x40 // inside the last blobs
+	b[largestBlob(t, joined)] ^= 0x40
 	os.WriteFile(damaged, b, 0o644)
 	if _, errOut, code := w.exec("bundle", "verify", damaged); code != 1 || !strings.Contains(errOut, "damaged.tar") {
 		t.Errorf("verify of a damaged bundle: exit %d, %s", code, errOut)
@@ -264,4 +265,26 @@ func TestLocalizeFailsOnPublicImages(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "ghcr.io/stefanprodan/podinfo:6.3.6") || !strings.Contains(errOut, "busybox:1.36") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
+}
+
+// largestBlob returns an offset in the middle of the largest blob of a
+// bundle's tar.
+func largestBlob(t *testing.T, tarBytes []byte) int64 {
+	t.Helper()
+	a, err := ctf.OpenReader(bytes.NewReader(tarBytes), int64(len(tarBytes)), "bundle.tar", ctf.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	hs, err := a.Blobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at, largest int64
+	for _, h := range hs {
+		if off, n, ok := a.BlobOffset(h); ok && n > largest {
+			at, largest = off+n/2, n
+		}
+	}
+	return at
 }

@@ -69,6 +69,13 @@ type ComponentOptions struct {
 	// resource digest (the signed one); its access points at the index that
 	// landed and the label LabelFilteredFrom records the original digest.
 	Plan PlanOptions
+	// ArtifactSets, when set, is a spool directory, and images copied into
+	// an intermediate target (a CTF or bundle) are stored as OCM artifact
+	// sets (localBlob resources, as `ocm transfer --copy-resources` writes
+	// them) instead of native OCI artifacts, so that `ocm verify` can check
+	// the archive itself. Each set is generated once into the directory and
+	// reused by later plans; see componentPlanner.artifactSet.
+	ArtifactSets string
 }
 
 // ComponentVersion is one component version of a plan.
@@ -296,14 +303,10 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, c
 		}
 		return ch, descs, nil
 	case cp.o.ByReference && kind != component.AccessRelativeOCIReference && kind != component.AccessLocalBlob:
-		ch.How = "by reference"
-		if len(cp.o.Verify) > 0 {
-			var err error
-			if ch.Checked, err = checkByReference(ctx, rs, r); err != nil {
-				return ch, nil, err
-			}
-		}
+		ch.How = "by reference" // not fetched, so not checked: it does not cross
 		return ch, nil, nil
+	case cp.o.ArtifactSets != "" && cp.target.Intermediate && resource.IsArtifact(r):
+		return cp.artifactSet(ctx, rs, r, ch, targetCV)
 	case resource.IsArtifact(r):
 		return cp.artifact(ctx, rs, r, ch)
 	case kind == component.AccessOCIBlob:

@@ -1,14 +1,12 @@
 package transfer
 
 import (
-	"context"
 	"crypto"
 	"errors"
 	"fmt"
 
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/resource"
 )
 
 // ErrNotVerified: a component version asked to be verified before it is
@@ -98,6 +96,9 @@ func (cp *componentPlanner) prove() error {
 		cv := &cp.versions[i]
 		k := cv.Name + ":" + cv.Version
 		if trusted[k] == "" {
+			if len(cp.versions) == 1 {
+				return cp.unverified[k]
+			}
 			return fmt.Errorf("%w; no verified version of this transfer references it with a digest", cp.unverified[k])
 		}
 		cv.VerifiedBy = trusted[k]
@@ -137,21 +138,4 @@ func checkReference(parent string, r component.Reference, child *component.Descr
 			ErrNotVerified, parent, r.Name, r.ComponentName, r.Version, got.Value, r.Digest.Value, component.ErrDigestChanged)
 	}
 	return nil
-}
-
-// checkByReference compares a resource that is not copied, but whose
-// digest can be computed cheaply (an image: its manifest digest), with its
-// recorded digest. Other resources left in place are not checked.
-func checkByReference(ctx context.Context, rs *resource.Source, r *component.Resource) (bool, error) {
-	if r.Digest == nil || r.Digest.IsExcluded() || r.Access.Kind() != component.AccessOCIArtifact {
-		return false, nil
-	}
-	got, err := rs.Digest(ctx, r, r.Digest)
-	if err != nil {
-		return false, fmt.Errorf("%s: computing its digest: %w", rs.Name(r), err)
-	}
-	if got.Value != r.Digest.Value {
-		return false, fmt.Errorf("%s: the content digests to %s, the descriptor records %s: %w", rs.Name(r), got.Value, r.Digest.Value, ErrResourceChanged)
-	}
-	return true, nil
 }

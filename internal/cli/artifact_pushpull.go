@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,7 +11,9 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/oci"
 )
@@ -20,6 +24,7 @@ type gitopsFlags struct {
 	source   string
 	revision string
 	created  string
+	signKey  string
 }
 
 func (f *gitopsFlags) add(cmd *cobra.Command) {
@@ -28,6 +33,7 @@ func (f *gitopsFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.source, "source", "", "org.opencontainers.image.source annotation (where the manifests come from)")
 	fl.StringVar(&f.revision, "revision", "", "org.opencontainers.image.revision annotation")
 	fl.StringVar(&f.created, "created", "", "org.opencontainers.image.created (RFC 3339); fixed to the epoch by default, so the same files give the same digest")
+	fl.StringVar(&f.signKey, "sign-key", "", "sign the pushed artifact with this private key as cosign does (cosign.key with $COSIGN_PASSWORD, or PEM PKCS#8/EC/RSA), for 'cosign verify --key' and Flux's verify")
 }
 
 func (f *gitopsFlags) options() (gitops.Options, error) {
@@ -66,6 +72,13 @@ func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, error) {
 type pushed struct {
 	Reference string  `json:"reference"`
 	Digest    v1.Hash `json:"digest"`
+	// Signature is the cosign signature --sign-key attached.
+	Signature *pushedSignature `json:"signature,omitempty"`
+}
+
+type pushedSignature struct {
+	Reference string `json:"reference"` // the signature manifest, by tag and digest
+	Key       string `json:"key"`       // the public key's fingerprint
 }
 
 func newArtifactPushCmd(g *globals) *cobra.Command {
@@ -92,19 +105,65 @@ pin in the GitOps tool.`,
 			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
 				return usageErr(fmt.Errorf("%s: not a directory", args[0]))
 			}
-			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, opts)
+			signer, err := f.signer()
 			if err != nil {
 				return err
 			}
-			return g.print(p, func(t *tableWriter) { t.row(p.Reference) })
+			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, opts, signer)
+			if err != nil {
+				return err
+			}
+			return g.print(p, func(t *tableWriter) {
+				t.row(p.Reference)
+				if p.Signature != nil {
+					t.row("signed " + p.Signature.Reference)
+				}
+			})
 		},
 	}
 	f.add(cmd)
 	return cmd
 }
 
-// pushGitOps builds and pushes a GitOps artifact and prints where it went.
-func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options) (*pushed, error) {
+// signer loads the --sign-key, or returns nil without one. A cosign key
+// is decrypted with $COSIGN_PASSWORD, as cosign does, or a password typed
+// on the terminal.
+func (f *gitopsFlags) signer() (crypto.Signer, error) {
+	if f.signKey == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(f.signKey)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--sign-key: %w", err))
+	}
+	key, err := cosign.LoadPrivateKey(b, cosignPassword)
+	if err != nil {
+		err = fmt.Errorf("--sign-key %s: %w", f.signKey, err)
+		if errors.Is(err, cosign.ErrWrongPassword) {
+			return nil, withHint(err, "set COSIGN_PASSWORD to the key's password")
+		}
+		return nil, err
+	}
+	return key, nil
+}
+
+// cosignPassword is the password of an encrypted cosign key.
+func cosignPassword() ([]byte, error) {
+	if p, ok := os.LookupEnv("COSIGN_PASSWORD"); ok {
+		return []byte(p), nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil, errors.New("the key is encrypted: set COSIGN_PASSWORD")
+	}
+	fmt.Fprint(os.Stderr, "Enter password for private key: ")
+	p, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	return p, err
+}
+
+// pushGitOps builds and pushes a GitOps artifact, signs it when signer is
+// set, and says where it went.
+func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options, signer crypto.Signer) (*pushed, error) {
 	a, err := gitops.Build(files, opts)
 	if err != nil {
 		return nil, fmt.Errorf("packing the manifests: %w", err)
@@ -117,7 +176,15 @@ func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts
 	if err != nil {
 		return nil, fmt.Errorf("pushing %s: %w", ref, err)
 	}
-	return &pushed{Reference: ref.Repo() + ":" + ref.Tag + "@" + d.Digest.String(), Digest: d.Digest}, nil
+	p := &pushed{Reference: ref.Repo() + ":" + ref.Tag + "@" + d.Digest.String(), Digest: d.Digest}
+	if signer != nil {
+		sig, err := cosign.Sign(ctx, store, ref.Repo(), d, signer)
+		if err != nil {
+			return nil, fmt.Errorf("signing %s: %w", p.Reference, err)
+		}
+		p.Signature = &pushedSignature{Reference: ref.Repo() + ":" + sig.Tag + "@" + sig.Digest.String(), Key: sig.KeyID}
+	}
+	return p, nil
 }
 
 func newArtifactPullCmd(g *globals) *cobra.Command {

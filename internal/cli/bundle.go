@@ -44,6 +44,8 @@ type bundleCreateOptions struct {
 	noAttachments bool
 	jobs          int
 	reportFile    string
+	artifactSets  bool
+	verify        verifyFlags
 
 	onEvent func(transfer.Event) // tests: sees every event of the run
 }
@@ -66,7 +68,19 @@ the run stops, run the same command with --resume to fetch only what is missing.
 --split SIZE cuts the bundle into volumes FILE.000, FILE.001, ... of SIZE bytes
 ('cat FILE.[0-9]* > FILE' gives the single file back); FILE.sha256 lists every
 file in sha256sum format ('sha256sum -c FILE.sha256' checks them). --missing-from INVENTORY leaves out everything the
-inventory (see 'ferry inventory') says the target registry holds already.`,
+inventory (see 'ferry inventory') says the target registry holds already.
+
+--verify-signature NAME --public-key FILE refuses to carry a component version
+whose OCM signature does not verify (its resource digests are checked against
+the content as it is copied, always); --verify-images-key FILE refuses images
+without a cosign signature that verifies. The bundle records a bill of
+materials: 'ferry bundle inspect -o json' prints it.
+
+--ocm-artifact-sets writes each image as OCM's own artifact set (one tgz local
+blob, byte for byte what ocm writes) instead of a native OCI artifact, for sites
+that run 'ocm verify' on the bundle file itself. The sets are made before the
+bundle is laid out, in FILE.partial.sets, which is removed when the bundle is
+complete; platform filtering and image attachments do not apply to them.`,
 		Example: `  # a release with its images, in one file
   ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar
 
@@ -99,7 +113,9 @@ inventory (see 'ferry inventory') says the target registry holds already.`,
 	f.StringSliceVar(&o.platforms, "platform", nil, "carry only these platforms of multi-platform images (os/arch[/variant]); their indexes are rewritten and labelled with the signed digest")
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs fetched at once")
-	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written to this file")
+	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written, with the bill of materials, to this file")
+	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
+	o.verify.add(cmd)
 	return cmd
 }
 
@@ -182,7 +198,7 @@ func (g *globals) sourceVersions(ctx context.Context, srcArgs []string) (*compon
 
 // bundleContents is what a plan writes into a bundle.
 func bundleContents(p *transfer.Plan) bundle.Contents {
-	c := bundle.Contents{Tool: "ferry " + buildVersion().Version}
+	c := bundle.Contents{Tool: "ferry " + buildVersion().Version, BOM: p.BOM()}
 	for _, w := range p.Writes() {
 		c.Entries = append(c.Entries, bundle.Entry{Repo: w.Repo, Descriptor: w.Descriptor, Manifest: w.Manifest, Tags: w.Tags})
 	}
@@ -211,6 +227,17 @@ type createResult struct {
 }
 
 func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundleCreateOptions) error {
+	if o.artifactSets && len(o.platforms) > 0 {
+		return usageErr(errors.New("--ocm-artifact-sets stores whole images: it does not combine with --platform"))
+	}
+	checks, err := o.verify.componentChecks()
+	if err != nil {
+		return err
+	}
+	verifyImage, err := o.verify.imageVerifier()
+	if err != nil {
+		return err
+	}
 	var co bundle.CreateOptions
 	if o.split != "" {
 		n, err := parseSize(o.split)
@@ -259,11 +286,16 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		w.Abort()
 		return err
 	}
+	spool := ""
+	if o.artifactSets {
+		spool = o.file + ".partial.sets"
+	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments}})
+		transfer.ComponentOptions{Recursive: o.recursive, Verify: checks, ArtifactSets: spool,
+			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage}})
 	if err != nil {
 		w.Abort()
-		return fmt.Errorf("planning the bundle %s: %w", o.file, err)
+		return verifyHint(fmt.Errorf("planning the bundle %s: %w", o.file, err))
 	}
 	if err := w.Begin(ctx, bundleContents(plan)); err != nil {
 		w.Abort()
@@ -289,6 +321,11 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		w.Abort()
 		return err
 	}
+	if spool != "" {
+		if err := os.RemoveAll(spool); err != nil {
+			g.logger().Warn("removing the artifact-set spool", "dir", spool, "err", err)
+		}
+	}
 	md := w.Metadata()
 	res := createResult{Bundle: o.file, Volumes: vols, Size: w.Size(), Components: len(md.Components), Artifacts: len(md.Artifacts),
 		Blobs: len(md.Blobs), Resumed: w.Resumed(), Report: g.summary(rep), Metadata: md}
@@ -313,6 +350,9 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 			line += fmt.Sprintf("; left out %d blobs the target holds", res.LeftOut)
 		}
 		t.row(line)
+		if v := verifiedLine(md.BOM); v != "" {
+			t.row(v)
+		}
 	})
 }
 

@@ -19,6 +19,7 @@ type bundleImportOptions struct {
 	overwrite  bool
 	jobs       int
 	reportFile string
+	verify     verifyFlags
 }
 
 func newBundleImportCmd(g *globals) *cobra.Command {
@@ -50,11 +51,20 @@ everything it left out; import names what is missing otherwise.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.overwrite, "overwrite", false, "replace a version the target holds with different content")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs pushed at once")
-	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied to this file")
+	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
+	o.verify.add(cmd)
 	return cmd
 }
 
 func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bundleImportOptions) error {
+	checks, err := o.verify.componentChecks()
+	if err != nil {
+		return err
+	}
+	verifyImage, err := o.verify.imageVerifier()
+	if err != nil {
+		return err
+	}
 	dstSpec, err := component.ParseRepo(dstArg)
 	if err != nil {
 		return usageErr(err)
@@ -97,10 +107,10 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
 	plan, err := transfer.NewComponentPlan(ctx, sources, ocireg.New(src, ""), versions, target,
-		transfer.ComponentOptions{ByReference: true, Overwrite: o.overwrite})
+		transfer.ComponentOptions{ByReference: true, Overwrite: o.overwrite, Verify: checks, Plan: transfer.PlanOptions{VerifyImage: verifyImage}})
 	if err != nil {
 		dst.Abort()
-		return fmt.Errorf("planning the import of %s into %s: %w", file, dstSpec, err)
+		return verifyHint(fmt.Errorf("planning the import of %s into %s: %w", file, dstSpec, err))
 	}
 	bar := g.newProgress("importing into "+dstSpec.String(), plan.Stats().TargetBytes)
 	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})

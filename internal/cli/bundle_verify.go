@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/bundle"
 )
 
@@ -105,6 +106,9 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 					t.row(im.Repository+":"+im.Tag, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
 				}
 				t.row("")
+				if printSignatures(t, in) {
+					t.row("")
+				}
 				line := fmt.Sprintf("%s in %d file(s); %d blobs, %s; images alone would take %s, storing shared blobs once saves %s",
 					sizeString(in.Size), max(1, len(in.Volumes)), in.Blobs, sizeString(in.BlobBytes), sizeString(in.ImageBytes), sizeString(in.Saved))
 				if in.Tool != "" {
@@ -117,4 +121,38 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 			})
 		},
 	}
+}
+
+// printSignatures prints the signatures of a bundle's component versions
+// and images, and how create verified them; false when there are none.
+func printSignatures(t *tableWriter, in *bundle.Inspection) bool {
+	type line struct{ what, sig, verified string }
+	var lines []line
+	verified := func(s bom.Signature) string {
+		if s.Verified {
+			return "verified with key " + s.Key
+		}
+		return "not checked"
+	}
+	for _, c := range in.Components {
+		for _, s := range c.Signatures {
+			lines = append(lines, line{c.Name + ":" + c.Version, "ocm " + s.Name + " (" + s.Algorithm + ")", verified(s)})
+		}
+		if strings.HasPrefix(c.VerifiedBy, "reference") {
+			lines = append(lines, line{c.Name + ":" + c.Version, "digest", "verified by the " + c.VerifiedBy})
+		}
+	}
+	for _, im := range in.Images {
+		for _, s := range im.Signatures {
+			lines = append(lines, line{im.Repository + ":" + im.Tag, "cosign " + s.Digest, verified(s)})
+		}
+	}
+	if len(lines) == 0 {
+		return false
+	}
+	t.row("SIGNED", "SIGNATURE", "AT CREATE")
+	for _, l := range lines {
+		t.row(l.what, l.sig, l.verified)
+	}
+	return true
 }

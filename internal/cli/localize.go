@@ -97,6 +97,13 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 	if err != nil {
 		return err
 	}
+	if o.gitops.signKey != "" && o.push == "" {
+		return usageErr(errors.New("--sign-key signs what --push pushes: add --push oci://REPO:TAG"))
+	}
+	signer, err := o.gitops.signer()
+	if err != nil {
+		return err
+	}
 	repo, err := g.openComponentRepo(ref.Repo, false)
 	if err != nil {
 		return err
@@ -179,7 +186,7 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		if gopts.Source == "" {
 			gopts.Source = ref.String()
 		}
-		if out.Pushed, err = g.pushGitOps(ctx, res.Files.FS(), pref, gopts); err != nil {
+		if out.Pushed, err = g.pushGitOps(ctx, res.Files.FS(), pref, gopts, signer); err != nil {
 			return err
 		}
 	}
@@ -191,6 +198,9 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		}
 		if out.Pushed != nil {
 			t.row("pushed " + out.Pushed.Reference)
+			if out.Pushed.Signature != nil {
+				t.row("signed " + out.Pushed.Signature.Reference)
+			}
 		}
 	})
 }

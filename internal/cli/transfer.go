@@ -20,6 +20,7 @@ type transferOptions struct {
 	jobs          int
 	dryRun        bool
 	reportFile    string
+	verify        verifyFlags
 }
 
 func newTransferCmd(g *globals) *cobra.Command {
@@ -67,13 +68,22 @@ command again resumes where it stopped, sending nothing twice.`,
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs and manifests copied at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
-	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied (every artifact's source, target and digest) to this file")
+	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials (every component, resource, image, digest and signature), to this file")
+	o.verify.add(cmd)
 	cmd.GroupID = "main"
 	return cmd
 }
 
 func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg string, o transferOptions) error {
 	ctx := cmd.Context()
+	checks, err := o.verify.componentChecks()
+	if err != nil {
+		return err
+	}
+	verifyImage, err := o.verify.imageVerifier()
+	if err != nil {
+		return err
+	}
 	var refs []component.Ref
 	for _, s := range srcArgs {
 		if strings.Contains(s, "//") && !strings.HasSuffix(s, "//") {
@@ -144,11 +154,11 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		return err
 	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite,
-			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments}})
+		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite, Verify: checks,
+			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage}})
 	if err != nil {
 		dst.Abort()
-		return fmt.Errorf("planning the transfer to %s: %w", dstSpec, err)
+		return verifyHint(fmt.Errorf("planning the transfer to %s: %w", dstSpec, err))
 	}
 	if o.dryRun {
 		dst.Abort()
@@ -159,7 +169,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	bar.stop()
 	if err != nil {
 		dst.Abort()
-		return fmt.Errorf("transferring to %s: %w", dstSpec, err)
+		return verifyHint(fmt.Errorf("transferring to %s: %w", dstSpec, err))
 	}
 	if err := dst.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", dstSpec, err)

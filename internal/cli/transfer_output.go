@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -93,7 +94,39 @@ func (g *globals) printReport(r *transfer.Report, file string) error {
 			sizeString(r.BytesCopied), r.BlobsCopied, r.BlobsMounted, r.BlobsSkipped, sizeString(r.BytesSkipped),
 			r.ManifestsPushed, r.TagsSet, r.Duration.Round(1e6)))
 		t.row(fmt.Sprintf("%d registry requests", s.Requests))
+		if line := verifiedLine(r.BOM); line != "" {
+			t.row(line)
+		}
 	})
+}
+
+// verifiedLine says what the gates verified before copying, or "".
+func verifiedLine(b *bom.BOM) string {
+	if b == nil {
+		return ""
+	}
+	var versions, bySig, images int
+	for _, c := range b.Components {
+		if c.VerifiedBy != "" {
+			versions++
+		}
+		if c.VerifiedBy == "signature" {
+			bySig++
+		}
+	}
+	for _, im := range b.Images {
+		for _, s := range im.Signatures {
+			if s.Verified {
+				images++
+				break
+			}
+		}
+	}
+	if versions == 0 && images == 0 {
+		return ""
+	}
+	return fmt.Sprintf("verified before copying: %d component versions (%d by signature, %d by a signed reference), %d images by cosign signature",
+		versions, bySig, versions-bySig, images)
 }
 
 func accessString(a component.Access) string {

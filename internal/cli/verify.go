@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/bom"
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/transfer"
+)
+
+// verifyFlags are the supply-chain gates of transfer, bundle create and
+// bundle import: what must be proven before anything crosses.
+type verifyFlags struct {
+	signatures []string // --verify-signature NAME
+	publicKeys []string // --public-key FILE, one per signature
+	imageKeys  []string // --verify-images-key FILE
+}
+
+func (f *verifyFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.signatures, "verify-signature", nil, "refuse component versions without a valid OCM signature of this name (repeatable, each with a --public-key)")
+	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM file with the RSA public key (or certificate) of the --verify-signature at the same position")
+	fl.StringArrayVar(&f.imageKeys, "verify-images-key", nil, "refuse images without a cosign signature that verifies with this public key (PEM; repeatable: any key will do)")
+}
+
+// componentChecks returns the signature checks of the flags.
+func (f *verifyFlags) componentChecks() ([]transfer.SignatureCheck, error) {
+	if len(f.signatures) != len(f.publicKeys) {
+		return nil, usageErr(fmt.Errorf("%d --verify-signature and %d --public-key: give each signature name its public key, in the same order",
+			len(f.signatures), len(f.publicKeys)))
+	}
+	var out []transfer.SignatureCheck
+	for i, name := range f.signatures {
+		b, err := os.ReadFile(f.publicKeys[i])
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--public-key: %w", err))
+		}
+		pub, err := component.ParsePublicKey(b)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--public-key %s: %w", f.publicKeys[i], err))
+		}
+		out = append(out, transfer.SignatureCheck{Name: name, Key: pub, KeyFile: f.publicKeys[i]})
+	}
+	return out, nil
+}
+
+// imageVerifier returns the cosign check of --verify-images-key, or nil.
+func (f *verifyFlags) imageVerifier() (transfer.ImageVerifier, error) {
+	if len(f.imageKeys) == 0 {
+		return nil, nil
+	}
+	var keys []crypto.PublicKey
+	for _, file := range f.imageKeys {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--verify-images-key: %w", err))
+		}
+		pub, err := cosign.LoadPublicKey(b)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--verify-images-key %s: %w", file, err))
+		}
+		keys = append(keys, pub)
+	}
+	return func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error) {
+		sigs, err := cosign.Verify(ctx, src, repo, d, keys...)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]bom.Signature, 0, len(sigs))
+		for _, s := range sigs {
+			out = append(out, bom.Signature{Kind: bom.KindCosign, Digest: s.Digest.String(), Verified: true, Key: s.KeyID})
+		}
+		return out, nil
+	}, nil
+}
+
+// verifyHint explains a refusal of the gates.
+func verifyHint(err error) error {
+	switch {
+	case errors.Is(err, cosign.ErrUnsigned):
+		return withHint(err, "to carry images without signatures, leave out --verify-images-key")
+	case errors.Is(err, cosign.ErrBadSignature):
+		return withHint(err, "the image's signatures do not verify with the key: check that --verify-images-key names the publisher's key")
+	case errors.Is(err, component.ErrNoSignature):
+		return withHint(err, "ask the publisher for a signed version, or sign it with 'ferry component sign' if you vouch for it")
+	case errors.Is(err, component.ErrSignatureInvalid):
+		return withHint(err, "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it")
+	case errors.Is(err, component.ErrDigestChanged):
+		return withHint(err, "the version was changed after it was signed: do not carry it; ask the publisher where it came from")
+	case errors.Is(err, transfer.ErrResourceChanged):
+		return withHint(err, "a resource's content is not what the version records: do not carry it; check the source")
+	}
+	return err
+}
