@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TESTFLAGS   ?= -race -timeout 12m
 FUZZTIME    ?= 60s
 
-.PHONY: all build test lint demo docs bench fuzz reliability clean
+.PHONY: all build test lint demo docs bench fuzz reliability interop-cosign clean
 
 all: build
 
@@ -37,6 +37,10 @@ fuzz:
 # Fault, kill and hostile-input tests with more seeds, and every fuzz target: figures into docs/reliability.md.
 reliability:
 	FUZZTIME=$(FUZZTIME) ./hack/reliability.sh
+
+# ferry and the real cosign CLI (built from the module proxy) check each other's signatures.
+interop-cosign: build
+	COSIGN=$(COSIGN) ./hack/cosign-interop.sh
 
 # The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
 docs:

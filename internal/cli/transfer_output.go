@@ -122,11 +122,17 @@ func verifiedLine(b *bom.BOM) string {
 			}
 		}
 	}
-	if versions == 0 && images == 0 {
+	var parts []string
+	if versions > 0 {
+		parts = append(parts, fmt.Sprintf("%d component versions (%d by signature, %d by a signed reference)", versions, bySig, versions-bySig))
+	}
+	if images > 0 {
+		parts = append(parts, fmt.Sprintf("%d images by cosign signature", images))
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("verified before copying: %d component versions (%d by signature, %d by a signed reference), %d images by cosign signature",
-		versions, bySig, versions-bySig, images)
+	return "verified before copying: " + strings.Join(parts, ", ")
 }
 
 func accessString(a component.Access) string {
