@@ -230,11 +230,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if o.artifactSets && len(o.platforms) > 0 {
 		return usageErr(errors.New("--ocm-artifact-sets stores whole images: it does not combine with --platform"))
 	}
-	checks, err := o.verify.componentChecks()
-	if err != nil {
-		return err
-	}
-	verifyImage, err := o.verify.imageVerifier()
+	checks, verifyImage, err := o.verify.gates()
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,7 @@ everything it left out; import names what is missing otherwise.`,
 }
 
 func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bundleImportOptions) error {
-	checks, err := o.verify.componentChecks()
-	if err != nil {
-		return err
-	}
-	verifyImage, err := o.verify.imageVerifier()
+	checks, verifyImage, err := o.verify.gates()
 	if err != nil {
 		return err
 	}

@@ -76,11 +76,7 @@ command again resumes where it stopped, sending nothing twice.`,
 
 func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg string, o transferOptions) error {
 	ctx := cmd.Context()
-	checks, err := o.verify.componentChecks()
-	if err != nil {
-		return err
-	}
-	verifyImage, err := o.verify.imageVerifier()
+	checks, verifyImage, err := o.verify.gates()
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,17 @@ func (f *verifyFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.imageKeys, "verify-images-key", nil, "refuse images without a cosign signature that verifies with this public key (PEM; repeatable: any key will do)")
 }
 
+// gates returns the component signature checks and the image verifier
+// (nil without --verify-images-key) the flags ask for.
+func (f *verifyFlags) gates() ([]transfer.SignatureCheck, transfer.ImageVerifier, error) {
+	checks, err := f.componentChecks()
+	if err != nil {
+		return nil, nil, err
+	}
+	iv, err := f.imageVerifier()
+	return checks, iv, err
+}
+
 // componentChecks returns the signature checks of the flags.
 func (f *verifyFlags) componentChecks() ([]transfer.SignatureCheck, error) {
 	if len(f.signatures) != len(f.publicKeys) {
