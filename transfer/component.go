@@ -200,6 +200,9 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 			return err
 		}
 		ch.Identity = d.ResourceIdentity(i)
+		if err := cp.checked(rs, r, ch); err != nil {
+			return err
+		}
 		out.Resources = append(out.Resources, ch)
 		blobs = append(blobs, lb...)
 	}
@@ -299,6 +302,12 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, c
 			ch.Digest = descs[0].Digest
 			if ch.Checked, err = checkBlobDigest(r, descs[0].Digest); err != nil {
 				return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
+			}
+		}
+		if resource.IsArtifact(r) && len(cp.o.Verify) > 0 {
+			// An OCM artifact set kept as it is: its digest is its image's.
+			if ch.Checked, err = checkSet(ctx, rs, r); err != nil {
+				return ch, nil, err
 			}
 		}
 		return ch, descs, nil

@@ -1,12 +1,18 @@
 package transfer
 
 import (
+	"context"
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/resource"
 )
 
 // ErrNotVerified: a component version asked to be verified before it is
@@ -136,6 +142,81 @@ func checkReference(parent string, r component.Reference, child *component.Descr
 	if got.Value != r.Digest.Value {
 		return fmt.Errorf("%w: %s reference %s: %s:%s digests to %s, the reference records %s: %w",
 			ErrNotVerified, parent, r.Name, r.ComponentName, r.Version, got.Value, r.Digest.Value, component.ErrDigestChanged)
+	}
+	return nil
+}
+
+// checked refuses, when the transfer verifies signatures, a resource that
+// would be copied without its content being compared with its recorded
+// digest (a digest ferry does not compute, a chunked local blob, a copy
+// filtered to some platforms): the signature would not cover what crosses.
+func (cp *componentPlanner) checked(rs *resource.Source, r *component.Resource, ch ResourceChange) error {
+	if len(cp.o.Verify) == 0 || ch.Checked || r.Digest == nil || r.Digest.IsExcluded() {
+		return nil
+	}
+	if ch.How != "by value" && ch.How != "local" {
+		return nil // not copied: nothing crosses
+	}
+	return fmt.Errorf("%w: %s: ferry cannot compare its content with the recorded digest %s, so the signature does not cover what would be copied",
+		ErrNotVerified, rs.Name(r), r.Digest)
+}
+
+// checkSet checks an image kept as an OCM artifact set (a local blob copied
+// as it is) against its recorded digest: the set's main artifact must be
+// the recorded image, and every manifest and blob of it must hash to its
+// name, so that the set's bytes are the image that was signed.
+func checkSet(ctx context.Context, rs *resource.Source, r *component.Resource) (bool, error) {
+	a, err := rs.Artifact(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	defer a.Close()
+	ok, err := checkArtifactDigest(r, a.Descriptor.Digest)
+	if err == nil {
+		err = verifyGraph(ctx, a.Reader, a.Ref.Repo(), a.Descriptor, 0)
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", rs.Name(r), err)
+	}
+	return ok, nil
+}
+
+// verifyGraph reads d and everything below it from repo of src and checks
+// every byte against its descriptor.
+func verifyGraph(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("indexes nest more than %d deep at %s", maxDepth, d.Digest)
+	}
+	if !oci.IsManifest(d.MediaType) {
+		rc, err := src.Fetch(ctx, repo, d)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		vr, err := oci.VerifyReader(rc, d)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, vr); err != nil {
+			return fmt.Errorf("blob %s: %w", d.Digest, err)
+		}
+		return nil
+	}
+	b, err := oci.FetchBytes(ctx, src, repo, d, oci.MaxManifestBytes)
+	if err != nil {
+		return err
+	}
+	kids, err := oci.Children(d.MediaType, b)
+	if err != nil {
+		return fmt.Errorf("manifest %s: %w", d.Digest, err)
+	}
+	for _, c := range kids {
+		if isForeign(c) {
+			continue
+		}
+		if err := verifyGraph(ctx, src, repo, c, depth+1); err != nil {
+			return err
+		}
 	}
 	return nil
 }

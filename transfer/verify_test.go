@@ -234,3 +234,37 @@ func TestVerifyAlteredResource(t *testing.T) {
 		t.Errorf("the target holds the version: %v", err)
 	}
 }
+
+// TestVerifyArtifactSetsKept: into a CTF, images that ocm stored as
+// artifact sets stay sets; with a signature gate each set is opened and
+// every byte of its image checked against the signed digest. ocm's
+// signature of podinfo 6.3.5 (ctf-signed) is put on the copy ocm made
+// with --copy-resources (ctf-copied): the signed digest leaves accesses
+// out, so it holds for both.
+func TestVerifyArtifactSetsKept(t *testing.T) {
+	ctx := t.Context()
+	signed := ocireg.New(openCTF(t, "ctf-signed"), "")
+	scv, err := signed.Get(ctx, "example.com/podinfo", "6.3.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyCTF(t, "ctf-copied")
+	rewriteVersion(t, dir, func(d *component.Descriptor) { d.Signatures = scv.Descriptor.Signatures })
+
+	out, err := ctf.Create(filepath.Join(t.TempDir(), "out"), ctf.FormatDirectory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	to := end{store: out, intermediate: true}
+	p, _, err := move(ctx, end{store: openDir(t, dir)}, nil, versions(t, "example.com/podinfo:6.3.5"), to,
+		transfer.ComponentOptions{Verify: gate(t, "acme.pub")}, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Components[0].Resources {
+		if !r.Checked {
+			t.Errorf("resource %s (%s): not checked", r.Name, r.How)
+		}
+	}
+}

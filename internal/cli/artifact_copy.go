@@ -14,6 +14,7 @@ type artifactCopyOptions struct {
 	dryRun        bool
 	platforms     []string
 	noAttachments bool
+	imageKeys     verifyFlags // only --verify-images-key applies
 }
 
 func newArtifactCopyCmd(g *globals) *cobra.Command {
@@ -58,13 +59,17 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 			if err != nil {
 				return err
 			}
-			pl := transfer.NewPlanner(store, transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments})
+			verifyImage, err := o.imageKeys.imageVerifier()
+			if err != nil {
+				return err
+			}
+			pl := transfer.NewPlanner(store, transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage})
 			var tags []string
 			if dst.Tag != "" {
 				tags = []string{dst.Tag}
 			}
 			if _, err := pl.Add(ctx, src, dst.Repo(), tags, src.String()); err != nil {
-				return fmt.Errorf("planning the copy of %s: %w", src, err)
+				return verifyHint(fmt.Errorf("planning the copy of %s: %w", src, err))
 			}
 			plan := pl.Plan()
 			if o.dryRun {
@@ -84,5 +89,6 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be copied and copy nothing")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of a multi-platform image (os/arch[/variant])")
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers")
+	f.StringArrayVar(&o.imageKeys.imageKeys, "verify-images-key", nil, "refuse the artifact without a cosign signature that verifies with this public key (PEM; repeatable: any key will do)")
 	return cmd
 }

@@ -159,7 +159,7 @@ func TestArtifactPushSignKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := writeKeys(t, dir, "cosign", ecKey, &ecKey.PublicKey)
+	key, pub := writeKeys(t, dir, "cosign", ecKey, &ecKey.PublicKey)
 	manifests := filepath.Join(dir, "manifests")
 	os.MkdirAll(manifests, 0o755)
 	os.WriteFile(filepath.Join(manifests, "deployment.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n"), 0o644)
@@ -188,6 +188,17 @@ func TestArtifactPushSignKey(t *testing.T) {
 	sigs, err := cosign.Verify(ctx, s, reg.Host+"/deploy/app", d, &ecKey.PublicKey)
 	if err != nil || len(sigs) != 1 || sigs[0].KeyID != p.Signature.Key {
 		t.Fatalf("verifying the pushed artifact: %v, %+v", err, sigs)
+	}
+
+	// artifact copy checks it too, and the signature travels with it.
+	mustRun(t, "artifact", "copy", reg.Host+"/deploy/app:1.0", reg.Host+"/copy/app:1.0", "--verify-images-key", pub)
+	if _, err := cosign.Verify(ctx, s, reg.Host+"/copy/app", d, &ecKey.PublicKey); err != nil {
+		t.Errorf("the copy's signature: %v", err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, otherPub := writeKeys(t, dir, "other", other, &other.PublicKey)
+	if code, _, stderr := run(t, "artifact", "copy", reg.Host+"/deploy/app:1.0", reg.Host+"/refused/app:1.0", "--verify-images-key", otherPub); code != 1 || !strings.Contains(stderr, "hint:") {
+		t.Errorf("artifact copy with another key: exit %d, want 1 with a hint\n%s", code, stderr)
 	}
 
 	if code, _, stderr := run(t, "localize", reg.Host+"/x//example.com/a:1", "--resource", "m", "-O", dir, "--sign-key", key); code != 2 {
