@@ -3,8 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	b64 "encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,3 +202,20 @@ func TestServeKeepsDataAcrossRestart(t *testing.T) {
 }
 
 func base64(s string) string { return b64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestClientCertificateRequired: a registry that wants a client
+// certificate gets a hint naming --cert-file and --key-file.
+func TestClientCertificateRequired(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	code, _, stderr := run(t, "artifact", "copy", host+"/a:1", host+"/b:1", "--ca-file", ca)
+	if code != 1 || !strings.Contains(stderr, "--cert-file") {
+		t.Errorf("exit %d, want 1 with a hint for --cert-file\n%s", code, stderr)
+	}
+}

@@ -91,6 +91,8 @@ func hintFor(err error) string {
 	switch {
 	case isUntrustedCertificate(err):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority: pass --ca-file with the CA that signed it (or add the CA to the system trust store)", host)
+	case isClientCertRequired(err):
+		return fmt.Sprintf("%s asks for a client certificate (mutual TLS): pass --cert-file and --key-file with one it accepts", host)
 	case isPlainHTTPRefused(err):
 		return "ferry speaks plain HTTP only to loopback addresses unless asked: pass --plain-http if this registry really has no TLS"
 	case errors.Is(err, oci.ErrUnauthorized):

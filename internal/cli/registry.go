@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -113,6 +114,13 @@ func isUntrustedCertificate(err error) bool {
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
 	return remote.IsUntrustedCertificate(err) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// isClientCertRequired recognises the TLS alerts of a server that wants a
+// client certificate and got none (or one it does not accept).
+func isClientCertRequired(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "tls: certificate required") || strings.Contains(s, "tls: bad certificate")
 }
 
 func isPlainHTTPRefused(err error) bool {
