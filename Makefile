@@ -38,9 +38,10 @@ fuzz:
 reliability:
 	FUZZTIME=$(FUZZTIME) ./hack/reliability.sh
 
-# ferry and the real cosign CLI (built from the module proxy) check each other's signatures.
+# ferry and the real cosign CLI, v2 and v3 (built from the module proxy unless COSIGN2/COSIGN3
+# name binaries), check each other's signatures.
 interop-cosign: build
-	COSIGN=$(COSIGN) ./hack/cosign-interop.sh
+	COSIGN2=$(COSIGN2) COSIGN3=$(COSIGN3) ./hack/cosign-interop.sh
 
 # The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
 docs:

@@ -77,6 +77,11 @@ type referrerLister interface {
 // image.Digest. Certificates, bundles and timestamps on a layer are not
 // looked at: the key is the trust, as with cosign's --key.
 //
+// Cosign 3's signatures count too: a Sigstore bundle referrer (artifact
+// type ArtifactTypeBundle) whose DSSE envelope verifies with a key and
+// holds an in-toto statement of predicate type PredicateTypeSign naming
+// image.Digest as a subject. Attestations (other predicate types) do not.
+//
 // Verify returns the signatures that verified, in the order found. When
 // none does, the error wraps ErrUnsigned if there was no signature at all,
 // ErrBadSignature if there were some, or the error of the store when it
@@ -157,6 +162,7 @@ type candidate struct {
 	manifest v1.Hash
 	tag      string // the signature tag, or "" for a referrer
 	layer    v1.Descriptor
+	bundle   bool // a Sigstore bundle (cosign 3), not a simple-signing layer
 }
 
 func (c candidate) where() string {
@@ -172,6 +178,9 @@ func (c candidate) where() string {
 // verify, so that a payload for another image says so only when its
 // signature is good.
 func (c candidate) verify(ctx context.Context, r oci.Reader, repo string, digest v1.Hash, keys []crypto.PublicKey, ids []string, payloads map[v1.Hash][]byte) (Signature, error) {
+	if c.bundle {
+		return c.verifyBundle(ctx, r, repo, digest, keys, ids)
+	}
 	b64, ok := c.layer.Annotations[AnnotationSignature]
 	if !ok {
 		return Signature{}, fmt.Errorf("no %s annotation", AnnotationSignature)
@@ -217,6 +226,33 @@ func (c candidate) verify(ctx context.Context, r oci.Reader, repo string, digest
 	return Signature{}, errors.New("signature does not verify with the key")
 }
 
+// verifyBundle checks a cosign 3 signature: a Sigstore bundle whose DSSE
+// envelope verifies with one of keys and states cosign's signature of
+// digest.
+func (c candidate) verifyBundle(ctx context.Context, r oci.Reader, repo string, digest v1.Hash, keys []crypto.PublicKey, ids []string) (Signature, error) {
+	if c.layer.Size > MaxPayloadBytes {
+		return Signature{}, fmt.Errorf("bundle of %d bytes exceeds %d: %w", c.layer.Size, MaxPayloadBytes, oci.ErrTooLarge)
+	}
+	d := c.layer
+	d.MediaType = ArtifactTypeBundle // a blob, whatever the layer claims
+	b, err := oci.FetchBytes(ctx, r, repo, d, MaxPayloadBytes)
+	if err != nil {
+		return Signature{}, fmt.Errorf("reading the bundle: %w", err)
+	}
+	payload, sig, k, err := verifyBundle(b, digest, func(msg, sig []byte) (int, bool) {
+		for i, key := range keys {
+			if verifySignature(key, msg, sig) {
+				return i, true
+			}
+		}
+		return 0, false
+	})
+	if err != nil {
+		return Signature{}, err
+	}
+	return Signature{Digest: c.manifest, Layer: c.layer.Digest, Payload: payload, Signature: sig, KeyID: ids[k]}, nil
+}
+
 // findSignatures lists the signature layers of the image digest in repo:
 // those of the manifest at its signature tag, then those of its signature
 // referrers. It returns what it could read, whether it asked for referrers,
@@ -249,34 +285,70 @@ func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Ha
 		keep(fmt.Errorf("resolving signature tag %s: %w", tag, err))
 	}
 
-	rl, ok := r.(referrerLister)
-	if !ok {
-		return found, false, firstErr
-	}
-	ds, err := rl.Referrers(ctx, repo, digest, ArtifactTypeSignature)
-	if err != nil {
-		if !errors.Is(err, oci.ErrNotFound) && !errors.Is(err, oci.ErrUnsupported) {
+	var ds []v1.Descriptor
+	if rl, ok := r.(referrerLister); ok {
+		ds, err = rl.Referrers(ctx, repo, digest, "")
+		if err != nil && !errors.Is(err, oci.ErrNotFound) && !errors.Is(err, oci.ErrUnsupported) {
 			keep(fmt.Errorf("listing signature referrers: %w", err))
 		}
-		return found, true, firstErr
+	}
+	if len(ds) == 0 {
+		// A store without the referrers API (a CTF, a bundle) keeps them
+		// as registries without it do: an index under the tag <alg>-<hex>.
+		ds, err = tagSchemaReferrers(ctx, r, repo, digest)
+		if err != nil {
+			keep(fmt.Errorf("reading the referrers index %s-%s: %w", digest.Algorithm, digest.Hex, err))
+		}
 	}
 	if len(ds) > maxReferrers {
 		ds = ds[:maxReferrers]
 	}
 	for _, d := range ds {
-		if d.ArtifactType != "" && d.ArtifactType != ArtifactTypeSignature {
-			continue // a registry that does not filter
+		if d.ArtifactType != ArtifactTypeSignature && d.ArtifactType != ArtifactTypeBundle {
+			continue // SBOMs, attestations, other tools' artifacts
 		}
-		layers, err := signatureLayers(ctx, r, repo, d, ArtifactTypeSignature)
+		layers, err := signatureLayers(ctx, r, repo, d, d.ArtifactType)
 		if err != nil {
 			keep(fmt.Errorf("reading signature referrer %s: %w", d.Digest, err))
 			continue
 		}
 		for _, l := range layers {
-			found = append(found, candidate{manifest: d.Digest, layer: l})
+			bundle := d.ArtifactType == ArtifactTypeBundle
+			if bundle && string(l.MediaType) != ArtifactTypeBundle {
+				continue
+			}
+			found = append(found, candidate{manifest: d.Digest, layer: l, bundle: bundle})
 		}
 	}
 	return found, true, firstErr
+}
+
+// tagSchemaReferrers reads the referrers of digest that the OCI referrers
+// tag schema keeps in repo: the index tagged <alg>-<hex>. None is no error.
+func tagSchemaReferrers(ctx context.Context, r oci.Reader, repo string, digest v1.Hash) ([]v1.Descriptor, error) {
+	ref, err := oci.ParseRef(repo + ":" + digest.Algorithm + "-" + digest.Hex)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Resolve(ctx, ref)
+	if errors.Is(err, oci.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !oci.IsIndex(d.MediaType) {
+		return nil, nil // a tag of that name that is not a referrers index
+	}
+	b, err := oci.FetchBytes(ctx, r, repo, d, oci.MaxManifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", d.Digest, err)
+	}
+	return idx.Manifests, nil
 }
 
 // signatureLayers reads the signature manifest d and returns its layers.
