@@ -30,6 +30,10 @@ type Bundle struct {
 	Metadata *Metadata
 	// Sidecar reports whether FILE.sha256 lists the volumes.
 	Sidecar bool
+	// Trailer is the length of a volume listing found appended after the
+	// tar: what `cat FILE.*` makes of the volumes and their FILE.sha256.
+	// It is not part of the bundle and is not read.
+	Trailer int64
 
 	sidecar  []sidecarLine
 	vols     *volumeSet
@@ -159,11 +163,14 @@ func (b *Bundle) loadMetadata(ctx context.Context) error {
 		return nil
 	}
 	b.Metadata, b.metaHash = md, own
-	if b.vols != nil && md.Size != b.vols.total {
+	if b.vols != nil && b.vols.total > md.Size && b.appendedSidecar(md.Size) {
+		b.Trailer = b.vols.total - md.Size
+	}
+	if b.vols != nil && md.Size != b.vols.total-b.Trailer {
 		last := b.vols.names[len(b.vols.names)-1]
 		what := "truncated or a volume is missing"
 		if b.vols.total > md.Size {
-			what = "longer than written; joining volumes takes only them: cat FILE.[0-9]* > FILE"
+			what = "longer than written; join the volumes alone: cat FILE.[0-9]* > FILE"
 		}
 		return &DamageError{File: last, Offset: -1, Err: fmt.Errorf("%w: the bundle has %d bytes, its metadata says %d (%s)", ErrVolumeSize, b.vols.total, md.Size, what)}
 	}
@@ -171,6 +178,35 @@ func (b *Bundle) loadMetadata(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// maxTrailer bounds the appended volume listing appendedSidecar accepts
+// (a line is 70-odd bytes: some hundreds of volumes).
+const maxTrailer = 64 << 10
+
+// appendedSidecar reports whether the bytes after the tar's size are a
+// volume listing (sha256sum lines naming NAME.000, NAME.001, … in order),
+// as `cat FILE.*` appends FILE.sha256 after the volumes it joins.
+func (b *Bundle) appendedSidecar(size int64) bool {
+	n := b.vols.total - size
+	if n <= 0 || n > maxTrailer {
+		return false
+	}
+	buf := make([]byte, n)
+	if _, err := b.vols.ReadAt(buf, size); err != nil {
+		return false
+	}
+	lines, err := parseSidecar(buf)
+	if err != nil || len(lines) == 0 || buf[len(buf)-1] != '\n' {
+		return false
+	}
+	stem, _, _ := strings.Cut(lines[0].Name, ".000")
+	for i, l := range lines {
+		if l.Name != fmt.Sprintf("%s.%03d", stem, i) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkIndex compares artifact-index.json with the metadata's copy.
@@ -223,7 +259,7 @@ func (b *Bundle) damageAt(off int64, entry string, err error) *DamageError {
 // how to release it; nil for a directory or a compressed CTF.
 func (b *Bundle) raw() (io.ReaderAt, int64, func() error, error) {
 	if b.vols != nil {
-		return b.vols, b.vols.total, func() error { return nil }, nil
+		return b.vols, b.vols.total - b.Trailer, func() error { return nil }, nil
 	}
 	if len(b.Volumes) != 1 || isGzip(b.Volumes[0].Path) {
 		return nil, 0, nil, nil

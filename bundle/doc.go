@@ -19,7 +19,8 @@
 // twice. A create that stops leaves FILE.partial and a journal, and a later
 // create with Resume continues it; the result is byte-identical to an
 // uninterrupted run. A bundle may be cut into volumes (FILE.000, FILE.001, …,
-// `cat FILE.[0-9]* > FILE` restores it) with a FILE.sha256 sidecar.
+// `cat FILE.[0-9]* > FILE` restores it byte for byte; the listing `cat FILE.*`
+// appends is recognised and ignored) with a FILE.sha256 sidecar.
 //
 // On the other side Open reads a bundle (one file, volumes, or any CTF ocm
 // made) in place, Verify re-hashes it and checks its closure, Inspect lists

@@ -35,7 +35,9 @@ type Report struct {
 	Manifests  int            `json:"manifests"`
 	Components int            `json:"components"`
 	LeftOut    int            `json:"leftOut,omitempty"`
-	Problems   []Problem      `json:"problems,omitempty"`
+	// Trailer is Bundle.Trailer: a volume listing appended after the tar.
+	Trailer  int64     `json:"trailer,omitempty"`
+	Problems []Problem `json:"problems,omitempty"`
 }
 
 // VolumeReport is one file of a verified bundle.
@@ -76,7 +78,7 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 		return rep, err
 	}
 	defer b.Close()
-	rep.Path, rep.Sidecar, rep.Metadata = b.Path, b.Sidecar, b.Metadata != nil
+	rep.Path, rep.Sidecar, rep.Metadata, rep.Trailer = b.Path, b.Sidecar, b.Metadata != nil, b.Trailer
 	v := &verifier{b: b, rep: rep, jobs: jobs(o.Jobs)}
 	for _, vol := range b.Volumes {
 		rep.Volumes = append(rep.Volumes, VolumeReport{Path: vol.Path, Size: vol.Size, OK: true})

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -55,5 +56,43 @@ func TestVerifyStrayBytes(t *testing.T) {
 		if !errors.Is(err, ErrStrayBytes) || !errors.As(err, &de) || de.Offset != at {
 			t.Errorf("%s: got %v, want ErrStrayBytes at offset %d", name, err, at)
 		}
+	}
+}
+
+// TestVerifyCatAll: `cat FILE.*` joins the volumes and appends FILE.sha256
+// (the glob takes it too). The joined file's tar is the bundle, byte for
+// byte; the appended listing is recognised and ignored. Other bytes after
+// the tar are damage.
+func TestVerifyCatAll(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "split.tar")
+	vols := write(t, base, testimage.Sample()[:2], CreateOptions{VolumeSize: 16 << 10})
+	if len(vols) < 2 {
+		t.Fatalf("%d volumes, want several", len(vols))
+	}
+	files, _ := filepath.Glob(base + ".*") // what the shell gives cat
+	var joined []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined = append(joined, b...)
+	}
+	tarBytes := readAll(t, vols)
+	if !bytes.HasPrefix(joined, tarBytes) || len(joined) == len(tarBytes) {
+		t.Fatalf("cat FILE.* is not the volumes followed by the sidecar")
+	}
+	cat := filepath.Join(dir, "cat.tar")
+	os.WriteFile(cat, joined, 0o644)
+	rep, err := Verify(t.Context(), cat, VerifyOptions{})
+	if err != nil || rep.Trailer != int64(len(joined)-len(tarBytes)) {
+		t.Fatalf("cat FILE.*: %v, trailer %d", err, rep.Trailer)
+	}
+
+	other := filepath.Join(dir, "other.tar")
+	os.WriteFile(other, append(append([]byte(nil), tarBytes...), "some other text\n"...), 0o644)
+	if _, err := Verify(t.Context(), other, VerifyOptions{}); !errors.Is(err, ErrVolumeSize) {
+		t.Errorf("text after the tar: %v, want ErrVolumeSize", err)
 	}
 }

@@ -66,7 +66,8 @@ is staged. Until it is complete the bundle is FILE.partial with a journal; if
 the run stops, run the same command with --resume to fetch only what is missing.
 
 --split SIZE cuts the bundle into volumes FILE.000, FILE.001, ... of SIZE bytes
-('cat FILE.[0-9]* > FILE' gives the single file back); FILE.sha256 lists every
+('cat FILE.[0-9]* > FILE' gives the single file back, byte for byte; 'cat FILE.*'
+appends FILE.sha256, which ferry ignores); FILE.sha256 lists every
 file in sha256sum format ('sha256sum -c FILE.sha256' checks them). --missing-from INVENTORY leaves out everything the
 inventory (see 'ferry inventory') says the target registry holds already.
 

@@ -56,6 +56,9 @@ with the archive. It exits 1 naming the first damaged file and the offset in it.
 				if rep.LeftOut > 0 {
 					what = append(what, fmt.Sprintf("%d blobs left out (differential)", rep.LeftOut))
 				}
+				if rep.Trailer > 0 {
+					what = append(what, fmt.Sprintf("the volume listing appended after the tar (%d bytes, from 'cat FILE.*') ignored", rep.Trailer))
+				}
 				if err == nil {
 					t.row("ok: " + strings.Join(what, ", "))
 				}
