@@ -56,11 +56,15 @@ type ComponentOptions struct {
 	// Overwrite replaces a version the target holds with different content;
 	// without it that is an error wrapping ErrVersionDiffers.
 	Overwrite bool
-	// Verify are signatures every version named must carry: a version
-	// whose signature does not verify, or that has a resource or reference
-	// without a digest, is an error wrapping ErrNotVerified, and nothing is
-	// planned. With Recursive, each referenced version must digest to what
-	// its reference records. Every resource digest is compared with the
+	// Verify are the signatures the versions must carry. A version is
+	// accepted when its own signatures verify, or when a verified version
+	// of the same plan references it with a digest it matches (so that
+	// referenced versions, with Recursive or named alongside as in an
+	// import, need no signature of their own). A version accepted neither
+	// way, a reference whose digest does not match, a resource with content
+	// but no digest, or a copied resource whose content cannot be compared
+	// with its digest is an error wrapping ErrNotVerified, and nothing is
+	// planned. Every resource digest that can be is compared with the
 	// content as it is copied (manifest digests while planning, blob bytes
 	// while streaming), with or without Verify.
 	Verify []SignatureCheck

@@ -20,8 +20,8 @@ import (
 // signature does not cover.
 var ErrNotVerified = errors.New("component version not verified")
 
-// SignatureCheck is a signature every component version named for a
-// transfer must carry (ComponentOptions.Verify).
+// SignatureCheck is a signature the component versions of a transfer must
+// carry, or be proven by (ComponentOptions.Verify).
 type SignatureCheck struct {
 	// Name is the OCM signature name ("acme").
 	Name string
