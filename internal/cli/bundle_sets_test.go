@@ -64,6 +64,22 @@ func TestBundleOCMArtifactSets(t *testing.T) {
 		}
 	}
 
+	// ferry transfer into a CTF does the same: what `ocm transfer
+	// --copy-resources` writes.
+	out := filepath.Join(t.TempDir(), "ctf")
+	mustRun(t, "transfer", "--ocm-artifact-sets", "-r", "http://"+src.Host+"/ocm//example.com/app:1.0.0", out)
+	outCTF, err := ctf.Open(out, ctf.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outCTF.Close()
+	if got, want := imageAccess(t, ocireg.New(outCTF, ""), "6.3.5"), imageAccess(t, ocireg.New(ocmCTF, ""), "6.3.5"); got != want {
+		t.Errorf("transfer into a CTF: image access %+v, ocm wrote %+v", got, want)
+	}
+	if code, _, stderr := run(t, "transfer", "--ocm-artifact-sets", "http://"+src.Host+"/ocm//example.com/app:1.0.0", "http://"+dst.Host+"/x"); code != 2 {
+		t.Errorf("--ocm-artifact-sets into a registry: exit %d, want 2\n%s", code, stderr)
+	}
+
 	// Platform filtering needs native images: a usage error.
 	code, _, stderr := run(t, "bundle", "create", "--ocm-artifact-sets", "--platform", "linux/amd64", "-o", file+"2",
 		"http://"+src.Host+"/ocm//example.com/podinfo:6.3.6")

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"os"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +23,7 @@ type transferOptions struct {
 	jobs          int
 	dryRun        bool
 	reportFile    string
+	artifactSets  bool
 	verify        verifyFlags
 }
 
@@ -69,6 +73,7 @@ command again resumes where it stopped, sending nothing twice.`,
 	f.IntVar(&o.jobs, "jobs", 8, "blobs and manifests copied at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials (every component, resource, image, digest and signature), to this file")
+	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
 	o.verify.add(cmd)
 	cmd.GroupID = "main"
 	return cmd
@@ -144,13 +149,31 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	sources := &transfer.Sources{Store: src.Store(), Images: images}
 	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
+	spool := ""
+	if o.artifactSets {
+		if !target.Intermediate {
+			dst.Abort()
+			return usageErr(fmt.Errorf("--ocm-artifact-sets stores images inside a CTF archive; %s is a registry", dstSpec))
+		}
+		if len(o.platforms) > 0 {
+			dst.Abort()
+			return usageErr(errors.New("--ocm-artifact-sets stores whole images: it does not combine with --platform"))
+		}
+		dir, err := os.MkdirTemp("", "ferry-sets-")
+		if err != nil {
+			dst.Abort()
+			return err
+		}
+		defer os.RemoveAll(dir)
+		spool = dir
+	}
 	platforms, err := parsePlatforms(o.platforms)
 	if err != nil {
 		dst.Abort()
 		return err
 	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite, Verify: checks,
+		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite, Verify: checks, ArtifactSets: spool,
 			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage}})
 	if err != nil {
 		dst.Abort()
