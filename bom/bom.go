@@ -127,6 +127,32 @@ func KeyID(pub any) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// OCMSignatures lists the signatures of a component descriptor; verified
+// maps the names of those that were verified to the key (KeyID) that did.
+func OCMSignatures(d *component.Descriptor, verified map[string]string) []Signature {
+	var out []Signature
+	for _, s := range d.Signatures {
+		k, ok := verified[s.Name]
+		out = append(out, Signature{Kind: KindOCM, Name: s.Name, Algorithm: s.Signature.Algorithm,
+			Digest: s.Digest.Value, Verified: ok, Key: k})
+	}
+	return out
+}
+
+// Component returns b's entry for the component version name:version, or
+// nil (also when b is nil).
+func (b *BOM) Component(name, version string) *Component {
+	if b == nil {
+		return nil
+	}
+	for i := range b.Components {
+		if b.Components[i].Name == name && b.Components[i].Version == version {
+			return &b.Components[i]
+		}
+	}
+	return nil
+}
+
 // Sort puts every list of b in its canonical order.
 func (b *BOM) Sort() {
 	slices.SortFunc(b.Components, func(x, y Component) int {

@@ -165,14 +165,16 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 				return nil, fmt.Errorf("inspecting %s:%s: %w", n, ver, err)
 			}
 			ic := w.component(cv)
-			ic.Signatures = signatures(in.BOM, cv.Descriptor)
-			if in.BOM != nil {
-				for _, bc := range in.BOM.Components {
-					if bc.Name == n && bc.Version == ver {
-						ic.VerifiedBy = bc.VerifiedBy
+			verified := map[string]string{} // what create verified, by its bill of materials
+			if c := in.BOM.Component(n, ver); c != nil {
+				for _, s := range c.Signatures {
+					if s.Kind == bom.KindOCM && s.Verified {
+						verified[s.Name] = s.Key
 					}
 				}
+				ic.VerifiedBy = c.VerifiedBy
 			}
+			ic.Signatures = bom.OCMSignatures(cv.Descriptor, verified)
 			in.Components = append(in.Components, ic)
 		}
 	}
@@ -285,29 +287,6 @@ func (w *walker) component(cv *ocireg.Version) InspectedComponent {
 			}
 		}
 		out.Resources = append(out.Resources, ir)
-	}
-	return out
-}
-
-// signatures lists d's signatures, with what the bill of materials says
-// create verified.
-func signatures(b *bom.BOM, d *component.Descriptor) []bom.Signature {
-	var out []bom.Signature
-	for _, s := range d.Signatures {
-		sig := bom.Signature{Kind: bom.KindOCM, Name: s.Name, Algorithm: s.Signature.Algorithm, Digest: s.Digest.Value}
-		if b != nil {
-			for _, c := range b.Components {
-				if c.Name != d.Name || c.Version != d.Version {
-					continue
-				}
-				for _, bs := range c.Signatures {
-					if bs.Kind == bom.KindOCM && bs.Name == s.Name && bs.Digest == s.Digest.Value {
-						sig = bs
-					}
-				}
-			}
-		}
-		out = append(out, sig)
 	}
 	return out
 }

@@ -38,7 +38,7 @@ type SignatureCheck struct {
 // content but no digest (which no signature covers) is refused at once.
 func (cp *componentPlanner) verify(d *component.Descriptor) ([]bom.Signature, error) {
 	if len(cp.o.Verify) == 0 {
-		return signaturesOf(d, nil), nil
+		return bom.OCMSignatures(d, nil), nil
 	}
 	key := d.Name + ":" + d.Version
 	for _, r := range d.Resources {
@@ -53,11 +53,11 @@ func (cp *componentPlanner) verify(d *component.Descriptor) ([]bom.Signature, er
 				cp.unverified = map[string]error{}
 			}
 			cp.unverified[key] = fmt.Errorf("%w: %w (public key %s)", ErrNotVerified, err, c.KeyFile)
-			return signaturesOf(d, nil), nil
+			return bom.OCMSignatures(d, nil), nil
 		}
 		verified[c.Name] = bom.KeyID(c.Key)
 	}
-	return signaturesOf(d, verified), nil
+	return bom.OCMSignatures(d, verified), nil
 }
 
 // prove accepts the versions whose own signatures failed when a verified
@@ -110,18 +110,6 @@ func (cp *componentPlanner) prove() error {
 		cv.VerifiedBy = trusted[k]
 	}
 	return nil
-}
-
-// signaturesOf lists d's signatures for the BOM; verified maps the names
-// checked to the key that verified them.
-func signaturesOf(d *component.Descriptor, verified map[string]string) []bom.Signature {
-	var out []bom.Signature
-	for _, s := range d.Signatures {
-		k, ok := verified[s.Name]
-		out = append(out, bom.Signature{Kind: bom.KindOCM, Name: s.Name, Algorithm: s.Signature.Algorithm,
-			Digest: s.Digest.Value, Verified: ok, Key: k})
-	}
-	return out
 }
 
 // checkReference compares a reference's recorded digest with the
