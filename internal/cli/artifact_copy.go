@@ -89,6 +89,6 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be copied and copy nothing")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of a multi-platform image (os/arch[/variant])")
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers")
-	f.StringArrayVar(&o.imageKeys.imageKeys, "verify-images-key", nil, "refuse the artifact without a cosign signature that verifies with this public key (PEM; repeatable: any key will do)")
+	f.StringArrayVar(&o.imageKeys.imageKeys, "verify-images-key", nil, "refuse the artifact without a cosign signature that verifies with the public key in `FILE` (PEM; repeatable: any key will do)")
 	return cmd
 }

@@ -33,7 +33,7 @@ func (f *gitopsFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.source, "source", "", "org.opencontainers.image.source annotation (where the manifests come from)")
 	fl.StringVar(&f.revision, "revision", "", "org.opencontainers.image.revision annotation")
 	fl.StringVar(&f.created, "created", "", "org.opencontainers.image.created (RFC 3339); fixed to the epoch by default, so the same files give the same digest")
-	fl.StringVar(&f.signKey, "sign-key", "", "sign the pushed artifact with this private key as cosign does (cosign.key with $COSIGN_PASSWORD, or PEM PKCS#8/EC/RSA), for 'cosign verify --key' and Flux's verify")
+	fl.StringVar(&f.signKey, "sign-key", "", "sign the pushed artifact with the private key in `FILE` as cosign does (cosign.key with $COSIGN_PASSWORD, or PEM PKCS#8/EC/RSA), for 'cosign verify --key' and Flux's verify")
 }
 
 func (f *gitopsFlags) options() (gitops.Options, error) {

@@ -27,9 +27,9 @@ type verifyFlags struct {
 
 func (f *verifyFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.signatures, "verify-signature", nil, "refuse component versions without a valid OCM signature of this name (repeatable, each with a --public-key)")
-	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM file with the RSA public key (or certificate) of the --verify-signature at the same position")
-	fl.StringArrayVar(&f.imageKeys, "verify-images-key", nil, "refuse images without a cosign signature that verifies with this public key (PEM; repeatable: any key will do)")
+	fl.StringArrayVar(&f.signatures, "verify-signature", nil, "refuse component versions without a valid OCM signature `NAME` (repeatable, each with a --public-key)")
+	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM `FILE` with the RSA public key (or certificate) of the --verify-signature at the same position")
+	fl.StringArrayVar(&f.imageKeys, "verify-images-key", nil, "refuse images without a cosign signature that verifies with the public key in `FILE` (PEM; repeatable: any key will do)")
 }
 
 // gates returns the component signature checks and the image verifier
