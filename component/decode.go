@@ -210,14 +210,22 @@ func (r *reader) identity(v any, path string) Identity {
 	return id
 }
 
-func (r *reader) labels(v any, path string) []Label {
-	var out []Label
+// each decodes every entry of the list v at path with one, passing the
+// entry's object and path ("resources[2]"); entries that are not objects
+// are reported (by obj) and skipped.
+func each[T any](r *reader, v any, path string, one func(m map[string]any, p string) T) []T {
+	var out []T
 	for i, e := range r.list(v, path) {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
+		if m := r.obj(e, p); m != nil {
+			out = append(out, one(m, p))
 		}
+	}
+	return out
+}
+
+func (r *reader) labels(v any, path string) []Label {
+	return each(r, v, path, func(m map[string]any, p string) Label {
 		l := Label{
 			Name:    r.str(m, "name", p),
 			Version: r.str(m, "version", p),
@@ -239,9 +247,8 @@ func (r *reader) labels(v any, path string) []Label {
 				l.Merge.Config = r.raw(c, p+".merge.config")
 			}
 		}
-		out = append(out, l)
-	}
-	return out
+		return l
+	})
 }
 
 func (r *reader) digest(v any, path string) *DigestSpec {
@@ -274,13 +281,7 @@ func (r *reader) meta(m map[string]any, path string) ElementMeta {
 }
 
 func (r *reader) resources(v any, path string) []Resource {
-	var out []Resource
-	for i, e := range r.list(v, path) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
+	return each(r, v, path, func(m map[string]any, p string) Resource {
 		res := Resource{
 			ElementMeta: r.meta(m, p),
 			Type:        r.str(m, "type", p),
@@ -295,83 +296,48 @@ func (r *reader) resources(v any, path string) []Resource {
 			// schema v2 readers also accept the legacy key srcRef
 			res.SourceRefs = r.srcRefs(m["srcRef"], p+".srcRef")
 		}
-		out = append(out, res)
-	}
-	return out
+		return res
+	})
 }
 
 func (r *reader) srcRefs(v any, path string) []SourceRef {
-	var out []SourceRef
-	for i, e := range r.list(v, path) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
-		out = append(out, SourceRef{
+	return each(r, v, path, func(m map[string]any, p string) SourceRef {
+		return SourceRef{
 			IdentitySelector: r.identity(m["identitySelector"], p+".identitySelector"),
 			Labels:           r.labels(m["labels"], p+".labels"),
-		})
-	}
-	return out
+		}
+	})
 }
 
 func (r *reader) sources(v any, path string) []Source {
-	var out []Source
-	for i, e := range r.list(v, path) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
-		out = append(out, Source{
+	return each(r, v, path, func(m map[string]any, p string) Source {
+		return Source{
 			ElementMeta: r.meta(m, p),
 			Type:        r.str(m, "type", p),
 			Access:      r.access(m["access"], p+".access"),
 			Extra:       r.extras(m, p, "name", "version", "extraIdentity", "labels", "type", "access"),
-		})
-	}
-	return out
+		}
+	})
 }
 
 func (r *reader) references(v any, path string) []Reference {
-	var out []Reference
-	for i, e := range r.list(v, path) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
-		out = append(out, Reference{
+	return each(r, v, path, func(m map[string]any, p string) Reference {
+		return Reference{
 			ElementMeta:   r.meta(m, p),
 			ComponentName: r.str(m, "componentName", p),
 			Digest:        r.digest(m["digest"], p+".digest"),
-		})
-	}
-	return out
+		}
+	})
 }
 
 func (r *reader) repositoryContexts(v any, path string) []RepositoryContext {
-	var out []RepositoryContext
-	for i, e := range r.list(v, path) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
-		out = append(out, RepositoryContext{Type: r.str(m, "type", p), Fields: r.extras(m, p, "type")})
-	}
-	return out
+	return each(r, v, path, func(m map[string]any, p string) RepositoryContext {
+		return RepositoryContext{Type: r.str(m, "type", p), Fields: r.extras(m, p, "type")}
+	})
 }
 
 func (r *reader) signatures(v any) []Signature {
-	var out []Signature
-	for i, e := range r.list(v, "signatures") {
-		p := fmt.Sprintf("signatures[%d]", i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
+	return each(r, v, "signatures", func(m map[string]any, p string) Signature {
 		s := Signature{Name: r.str(m, "name", p)}
 		if d := r.digest(m["digest"], p+".digest"); d != nil {
 			s.Digest = *d
@@ -391,30 +357,18 @@ func (r *reader) signatures(v any) []Signature {
 				Time:  r.time(tm, "time", p+".timestamp"),
 			}
 		}
-		out = append(out, s)
-	}
-	return out
+		return s
+	})
 }
 
 func (r *reader) nestedDigests(v any) []NestedDigest {
-	var out []NestedDigest
-	for i, e := range r.list(v, "nestedDigests") {
-		p := fmt.Sprintf("nestedDigests[%d]", i)
-		m := r.obj(e, p)
-		if m == nil {
-			continue
-		}
+	return each(r, v, "nestedDigests", func(m map[string]any, p string) NestedDigest {
 		n := NestedDigest{
 			Name:    r.str(m, "name", p),
 			Version: r.str(m, "version", p),
 			Digest:  r.digest(m["digest"], p+".digest"),
 		}
-		for j, re := range r.list(m["resourceDigests"], p+".resourceDigests") {
-			rp := fmt.Sprintf("%s.resourceDigests[%d]", p, j)
-			rm := r.obj(re, rp)
-			if rm == nil {
-				continue
-			}
+		n.Resources = each(r, m["resourceDigests"], p+".resourceDigests", func(rm map[string]any, rp string) ResourceDigest {
 			rd := ResourceDigest{
 				Name:          r.str(rm, "name", rp),
 				Version:       r.str(rm, "version", rp),
@@ -423,11 +377,10 @@ func (r *reader) nestedDigests(v any) []NestedDigest {
 			if d := r.digest(rm["digest"], rp+".digest"); d != nil {
 				rd.Digest = *d
 			}
-			n.Resources = append(n.Resources, rd)
-		}
-		out = append(out, n)
-	}
-	return out
+			return rd
+		})
+		return n
+	})
 }
 
 // v2 reads a schema v2 document.
