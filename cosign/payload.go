@@ -32,7 +32,7 @@ const (
 // SignatureTag returns the tag under which cosign keeps the signatures of
 // the manifest h: "sha256-<hex>.sig".
 func SignatureTag(h v1.Hash) string {
-	return h.Algorithm + "-" + h.Hex + ".sig"
+	return oci.ReferrersTag(h) + ".sig"
 }
 
 // simpleSigning is the payload cosign signs, with the field names and order

@@ -69,9 +69,10 @@ type referrerLister interface {
 // Verify checks that the image manifest image (only its Digest is used) in
 // repo carries a cosign key-based signature that verifies with one of keys,
 // as `cosign verify --key … --insecure-ignore-tlog` does: it reads the
-// manifest tagged SignatureTag(image.Digest) and, when r also lists OCI 1.1
-// referrers (a Referrers method like oci/remote's), the referrers of type
-// ArtifactTypeSignature. A signature counts when its base64 annotation
+// manifest tagged SignatureTag(image.Digest) and the OCI 1.1 referrers of
+// type ArtifactTypeSignature: through r's Referrers method when it has one
+// (oci/remote's, transfer.Sources'), else by the referrers tag schema
+// (oci.TagReferrers). A signature counts when its base64 annotation
 // decodes, verifies over the payload bytes with a key, and the payload is
 // a cosign container image signature whose docker-manifest-digest is
 // image.Digest. Certificates, bundles and timestamps on a layer are not
@@ -107,7 +108,7 @@ func Verify(ctx context.Context, r oci.Reader, repo string, image v1.Descriptor,
 		ids[i] = id
 	}
 
-	found, referrers, readErr := findSignatures(ctx, r, repo, image.Digest)
+	found, readErr := findSignatures(ctx, r, repo, image.Digest)
 	payloads := map[v1.Hash][]byte{}
 	var (
 		verified []Signature
@@ -135,10 +136,7 @@ func Verify(ctx context.Context, r oci.Reader, repo string, image v1.Descriptor,
 	case readErr != nil:
 		return nil, fmt.Errorf("verifying cosign signature of %s: %w", subject, readErr)
 	case len(found) == 0:
-		where := "no manifest tagged " + SignatureTag(image.Digest)
-		if referrers {
-			where += ", no signature referrer"
-		}
+		where := "no manifest tagged " + SignatureTag(image.Digest) + ", no signature referrer"
 		return nil, fmt.Errorf("verifying cosign signature of %s: %w (%s); "+
 			"sign the image with 'cosign sign --key', or copy it with its signature",
 			subject, ErrUnsigned, where)
@@ -255,10 +253,9 @@ func (c candidate) verifyBundle(ctx context.Context, r oci.Reader, repo string, 
 
 // findSignatures lists the signature layers of the image digest in repo:
 // those of the manifest at its signature tag, then those of its signature
-// referrers. It returns what it could read, whether it asked for referrers,
-// and the first error it met, so that a signature found one way still
+// referrers. It returns what it could read and the first error it met, so that a signature found one way still
 // counts when the other fails.
-func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Hash) ([]candidate, bool, error) {
+func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Hash) ([]candidate, error) {
 	var (
 		found    []candidate
 		firstErr error
@@ -271,7 +268,7 @@ func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Ha
 	tag := SignatureTag(digest)
 	ref, err := oci.ParseRef(repo + ":" + tag)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if d, err := r.Resolve(ctx, ref); err == nil {
 		layers, err := signatureLayers(ctx, r, repo, d, "")
@@ -285,20 +282,17 @@ func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Ha
 		keep(fmt.Errorf("resolving signature tag %s: %w", tag, err))
 	}
 
+	// A store without the referrers API keeps them as registries without
+	// it do: in the index tagged <alg>-<hex> (a registry Store reads that
+	// itself).
 	var ds []v1.Descriptor
 	if rl, ok := r.(referrerLister); ok {
 		ds, err = rl.Referrers(ctx, repo, digest, "")
-		if err != nil && !errors.Is(err, oci.ErrNotFound) && !errors.Is(err, oci.ErrUnsupported) {
-			keep(fmt.Errorf("listing signature referrers: %w", err))
-		}
+	} else {
+		ds, err = oci.TagReferrers(ctx, r, repo, digest)
 	}
-	if len(ds) == 0 {
-		// A store without the referrers API (a CTF, a bundle) keeps them
-		// as registries without it do: an index under the tag <alg>-<hex>.
-		ds, err = tagSchemaReferrers(ctx, r, repo, digest)
-		if err != nil {
-			keep(fmt.Errorf("reading the referrers index %s-%s: %w", digest.Algorithm, digest.Hex, err))
-		}
+	if err != nil && !errors.Is(err, oci.ErrNotFound) && !errors.Is(err, oci.ErrUnsupported) {
+		keep(fmt.Errorf("listing signature referrers: %w", err))
 	}
 	if len(ds) > maxReferrers {
 		ds = ds[:maxReferrers]
@@ -320,35 +314,7 @@ func findSignatures(ctx context.Context, r oci.Reader, repo string, digest v1.Ha
 			found = append(found, candidate{manifest: d.Digest, layer: l, bundle: bundle})
 		}
 	}
-	return found, true, firstErr
-}
-
-// tagSchemaReferrers reads the referrers of digest that the OCI referrers
-// tag schema keeps in repo: the index tagged <alg>-<hex>. None is no error.
-func tagSchemaReferrers(ctx context.Context, r oci.Reader, repo string, digest v1.Hash) ([]v1.Descriptor, error) {
-	ref, err := oci.ParseRef(repo + ":" + digest.Algorithm + "-" + digest.Hex)
-	if err != nil {
-		return nil, err
-	}
-	d, err := r.Resolve(ctx, ref)
-	if errors.Is(err, oci.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !oci.IsIndex(d.MediaType) {
-		return nil, nil // a tag of that name that is not a referrers index
-	}
-	b, err := oci.FetchBytes(ctx, r, repo, d, oci.MaxManifestBytes)
-	if err != nil {
-		return nil, err
-	}
-	var idx v1.IndexManifest
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", d.Digest, err)
-	}
-	return idx.Manifests, nil
+	return found, firstErr
 }
 
 // signatureLayers reads the signature manifest d and returns its layers.

@@ -133,7 +133,7 @@ func (p *Planner) discoverOnce(ctx context.Context, repo string, subject v1.Hash
 	if err != nil {
 		return nil, err
 	}
-	prefix := referrersTag(subject)
+	prefix := oci.ReferrersTag(subject)
 	var out []found
 	resolve := func(kind, tag string) error {
 		ref, err := oci.ParseRef(repo + ":" + tag)
@@ -211,19 +211,4 @@ func (p *Planner) tags(ctx context.Context, repo string) (map[string]bool, error
 		}
 	})
 	return e.tags, e.err
-}
-
-// referrersTag is the tag the referrers of dg are kept under in registries
-// without the referrers API, and the stem of cosign's tags: "<alg>-<hex>",
-// the algorithm cut to 32 and the hex to 64 characters (OCI distribution
-// spec 1.1, "Referrers Tag Schema").
-func referrersTag(dg v1.Hash) string {
-	alg, hex := dg.Algorithm, dg.Hex
-	if len(alg) > 32 {
-		alg = alg[:32]
-	}
-	if len(hex) > 64 {
-		hex = hex[:64]
-	}
-	return alg + "-" + hex
 }

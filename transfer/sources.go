@@ -113,13 +113,28 @@ func (s *Sources) Tags(ctx context.Context, repo string) ([]string, error) {
 	return nil, nil
 }
 
-// Referrers implements Referrer for the routed reader; a reader without
-// the API has no referrers to offer.
+// Referrers implements Referrer for the routed reader; from a reader
+// without the API (a CTF, a bundle) it reads the referrers tag schema
+// (oci.TagReferrers), as registries without the API keep them.
 func (s *Sources) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
-	if rr, ok := s.route(repo).(Referrer); ok {
+	r := s.route(repo)
+	if rr, ok := r.(Referrer); ok {
 		return rr.Referrers(ctx, repo, subject, artifactType)
 	}
-	return nil, nil
+	if r == nil {
+		return nil, nil
+	}
+	ds, err := oci.TagReferrers(ctx, r, repo, subject)
+	if err != nil || artifactType == "" {
+		return ds, err
+	}
+	var out []v1.Descriptor
+	for _, d := range ds {
+		if d.ArtifactType == artifactType {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // ReferrersAPI implements APIReferrer for the routed reader; a reader

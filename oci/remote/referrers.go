@@ -119,20 +119,8 @@ func (s *Store) referrersTag(ctx context.Context, c *client, rn repoName, subjec
 	return out, nil
 }
 
-// ReferrersTag returns the tag under which the referrers of the manifest
-// dg are listed in registries without the referrers API: "<alg>-<hex>",
-// with the algorithm cut to 32 and the hex to 64 characters (OCI
-// distribution spec 1.1, "Referrers Tag Schema").
-func ReferrersTag(dg v1.Hash) string {
-	alg, hex := dg.Algorithm, dg.Hex
-	if len(alg) > 32 {
-		alg = alg[:32]
-	}
-	if len(hex) > 64 {
-		hex = hex[:64]
-	}
-	return alg + "-" + hex
-}
+// ReferrersTag is oci.ReferrersTag.
+func ReferrersTag(dg v1.Hash) string { return oci.ReferrersTag(dg) }
 
 func filterArtifactType(ds []v1.Descriptor, artifactType string) []v1.Descriptor {
 	if artifactType == "" {
