@@ -24,6 +24,8 @@ type Planner struct {
 	arts  map[key]int     // index into plan.Artifacts
 	blobs map[v1.Hash]int // index into plan.Blobs
 	found attachmentCache
+
+	verified map[key][]bom.Signature // key{source repository, digest}: what VerifyImage said
 }
 
 // PlanOptions tune a Planner. The zero value copies every child of an
@@ -84,18 +86,41 @@ func (p *Planner) Add(ctx context.Context, from oci.Ref, to string, tags []strin
 // AddResolved is Add for a manifest the caller resolved already: d in the
 // source repository srcRepo.
 func (p *Planner) AddResolved(ctx context.Context, srcRepo string, d v1.Descriptor, to string, tags []string, forWhat string) error {
-	var sigs []bom.Signature
-	if p.o.VerifyImage != nil {
-		var err error
-		if sigs, err = p.o.VerifyImage(ctx, p.src, srcRepo, d); err != nil {
-			return err
-		}
+	sigs, err := p.verify(ctx, srcRepo, d)
+	if err != nil {
+		return err
 	}
 	if err := p.add(ctx, srcRepo, d, to, forWhat, 0, attachment{}); err != nil {
 		return err
 	}
 	p.addTags(key{to, d.Digest}, tags, sigs)
 	return nil
+}
+
+// verify asks PlanOptions.VerifyImage about d in srcRepo, once however
+// many resources or targets name it.
+func (p *Planner) verify(ctx context.Context, srcRepo string, d v1.Descriptor) ([]bom.Signature, error) {
+	if p.o.VerifyImage == nil {
+		return nil, nil
+	}
+	k := key{srcRepo, d.Digest}
+	p.mu.Lock()
+	sigs, ok := p.verified[k]
+	p.mu.Unlock()
+	if ok {
+		return sigs, nil
+	}
+	sigs, err := p.o.VerifyImage(ctx, p.src, srcRepo, d)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.verified == nil {
+		p.verified = map[key][]bom.Signature{}
+	}
+	p.verified[k] = sigs
+	p.mu.Unlock()
+	return sigs, nil
 }
 
 func (p *Planner) addTags(k key, tags []string, sigs []bom.Signature) {
