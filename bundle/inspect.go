@@ -117,7 +117,7 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 	}
 	union := map[v1.Hash]bool{}
 	for _, e := range a.Entries() {
-		if e.Tag == "" || e.Repository == MetadataRepository || strings.HasPrefix(e.Repository, "component-descriptors/") {
+		if e.Tag == "" || e.Repository == MetadataRepository || ocireg.IsComponentRepo(e.Repository) {
 			continue
 		}
 		d, err := a.Resolve(ctx, oci.Ref{Repository: e.Repository, Digest: e.Digest})
@@ -267,23 +267,22 @@ func (w *walker) component(cv *ocireg.Version) InspectedComponent {
 					}
 				}
 			}
-		case component.AccessRelativeOCIReference:
-			if acc, err := r.Access.RelativeOCIReference(); err == nil {
-				ir.Ref = acc.Reference
-				if ref, err := oci.ParseRef(acc.Reference); err == nil {
-					if d, err := w.a.Resolve(w.ctx, ref); err == nil {
-						closure := map[v1.Hash]bool{}
-						if _, err := w.walk(ref.Repo(), d, closure, 0); err == nil {
-							for h := range closure {
-								ir.Size += w.sizes[h]
-							}
-						}
+		case component.AccessRelativeOCIReference, component.AccessOCIArtifact:
+			im, err := ocireg.ImageOf(r.Access, "")
+			if err != nil {
+				break
+			}
+			ir.Ref = im.Access
+			if !im.Relative {
+				break
+			}
+			if d, err := w.a.Resolve(w.ctx, im.Ref); err == nil {
+				closure := map[v1.Hash]bool{}
+				if _, err := w.walk(im.Ref.Repo(), d, closure, 0); err == nil {
+					for h := range closure {
+						ir.Size += w.sizes[h]
 					}
 				}
-			}
-		case component.AccessOCIArtifact:
-			if acc, err := r.Access.OCIArtifact(); err == nil {
-				ir.Ref = acc.ImageReference
 			}
 		}
 		out.Resources = append(out.Resources, ir)

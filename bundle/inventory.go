@@ -146,33 +146,11 @@ func (t *inventoryTaker) version(ctx context.Context, inv *Inventory, name, vers
 		t.add(repo, l, false)
 	}
 	for _, r := range cv.Descriptor.Resources {
-		var ref string
-		switch r.Access.Kind() {
-		case component.AccessOCIArtifact:
-			acc, err := r.Access.OCIArtifact()
-			if err != nil {
-				continue
-			}
-			ref = acc.ImageReference
-			if i := strings.Index(ref, "://"); i >= 0 {
-				ref = ref[i+3:]
-			}
-		case component.AccessRelativeOCIReference:
-			acc, err := r.Access.RelativeOCIReference()
-			if err != nil {
-				continue
-			}
-			ref = acc.Reference
-			if t.base != "" {
-				ref = t.base + "/" + ref
-			}
-		default:
-			continue
-		}
-		pr, err := oci.ParseRef(ref)
+		im, err := ocireg.ImageOf(r.Access, t.base)
 		if err != nil {
 			continue
 		}
+		pr := im.Ref
 		rel, ok := t.rel(pr.Repo())
 		if !ok {
 			continue // an image outside this registry path

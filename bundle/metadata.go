@@ -64,7 +64,7 @@ type Metadata struct {
 type Component struct {
 	Name       string  `json:"name"`
 	Version    string  `json:"version"`
-	Repository string  `json:"repository"` // "component-descriptors/example.com/podinfo"
+	Repository string  `json:"repository"` // the version's repository in the bundle (ocireg.ComponentRepo)
 	Tag        string  `json:"tag"`
 	Digest     v1.Hash `json:"digest"` // its manifest in the bundle
 }

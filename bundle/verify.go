@@ -382,22 +382,18 @@ func (v *verifier) version(ctx context.Context, cv *ocireg.Version, left map[v1.
 				}
 			}
 		case component.AccessRelativeOCIReference:
-			acc, err := r.Access.RelativeOCIReference()
+			im, err := ocireg.ImageOf(r.Access, "")
 			if err != nil {
 				v.missing(what+" resource "+r.Name, err)
 				continue
 			}
-			ref, err := oci.ParseRef(acc.Reference)
-			if err != nil {
-				v.missing(what+" resource "+r.Name, err)
-				continue
-			}
+			ref := im.Ref
 			if left[ref.Digest] {
 				continue
 			}
 			d, err := v.b.Archive.Resolve(ctx, ref)
 			if err != nil || ref.Digest != (v1.Hash{}) && d.Digest != ref.Digest {
-				v.missing(what+" resource "+r.Name, fmt.Errorf("image %s is not in the bundle: %w", acc.Reference, oci.ErrNotFound))
+				v.missing(what+" resource "+r.Name, fmt.Errorf("image %s is not in the bundle: %w", im.Access, oci.ErrNotFound))
 			}
 		}
 	}

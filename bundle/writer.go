@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -129,7 +130,7 @@ func (w *Writer) Begin(ctx context.Context, c Contents) error {
 			if _, ok := w.leftOut[d.Digest]; ok || keepsDescriptors(d.MediaType) {
 				continue
 			}
-			if e.Manifest && strings.HasPrefix(e.Repo, "component-descriptors/") {
+			if e.Manifest && ocireg.IsComponentRepo(e.Repo) {
 				continue
 			}
 			if repo, ok := inv.holds(d.Digest); ok {

@@ -19,12 +19,31 @@ const (
 	KindCTF      RepoKind = "CommonTransportFormat"
 )
 
-// CTF archive formats, as OCM names them.
+// Format is the form of a CTF archive on disk, as OCM names it (its
+// fileFormat). ctf.Format is this type.
+type Format string
+
+// The forms of a CTF archive (INTEROP.md §3.2).
 const (
-	FormatDirectory = "directory"
-	FormatTar       = "tar"
-	FormatTGZ       = "tgz"
+	FormatDirectory Format = "directory"
+	FormatTar       Format = "tar"
+	FormatTGZ       Format = "tgz" // gzip-compressed tar: read only
 )
+
+// ArchiveFormat returns the format of the CTF archive r names: the one its
+// type prefix gives, else by the path's suffix (.tar; .tgz or .tar.gz),
+// else a directory.
+func (r Repo) ArchiveFormat() Format {
+	switch {
+	case r.Format != "":
+		return r.Format
+	case strings.HasSuffix(r.Path, ".tar"):
+		return FormatTar
+	case strings.HasSuffix(r.Path, ".tgz"), strings.HasSuffix(r.Path, ".tar.gz"):
+		return FormatTGZ
+	}
+	return FormatDirectory
+}
 
 // Repo is a repository specification as `ocm` accepts it on the command
 // line: an OCI registry path with an optional scheme
@@ -35,7 +54,7 @@ type Repo struct {
 	Prefix string   // the type prefix as written, without "::" ("+ctf+tar"); "" when none
 	Kind   RepoKind // KindRegistry or KindCTF
 	Create bool     // the prefix starts with '+': create the archive if it is missing
-	Format string   // for a CTF: FormatDirectory, FormatTar, FormatTGZ, or "" to detect by content
+	Format Format   // for a CTF: FormatDirectory, FormatTar, FormatTGZ, or "" to detect by content
 	Scheme string   // for a registry: "http", "https", "oci", or ""
 	Host   string   // for a registry: host[:port]
 	Path   string   // for a registry: the sub path ("ocm/base"); for a CTF: the file system path
@@ -102,7 +121,7 @@ var relaxedSemver = regexp.MustCompile(`^[v]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\
 // leading '+') to a kind and a CTF format.
 var repoTypes = map[string]struct {
 	kind   RepoKind
-	format string
+	format Format
 }{
 	"OCIRegistry": {KindRegistry, ""}, "ociRegistry": {KindRegistry, ""}, "oci": {KindRegistry, ""},
 	"OCIRegistry/v1": {KindRegistry, ""}, "ociRegistry/v1": {KindRegistry, ""}, "OCI/v1": {KindRegistry, ""},
@@ -209,3 +228,37 @@ func (r Repo) Base() string {
 
 // PlainHTTP reports whether the specification asks for plain HTTP.
 func (r Repo) PlainHTTP() bool { return r.Scheme == "http" }
+
+// ErrManyRepositories: source references name more than one repository.
+var ErrManyRepositories = errors.New("all sources must be in one repository")
+
+// ParseSources parses the sources of a transfer: each REPO//NAME[:VERSION],
+// or a repository alone (REPO or REPO//: every component in it). All must
+// be in one repository.
+func ParseSources(args []string) ([]Ref, error) {
+	var refs []Ref
+	for _, s := range args {
+		if strings.Contains(s, "//") && !strings.HasSuffix(s, "//") {
+			ref, err := ParseRef(s)
+			if err != nil {
+				return nil, err
+			}
+			refs = append(refs, ref)
+			continue
+		}
+		spec, err := ParseRepo(strings.TrimSuffix(s, "//"))
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, Ref{Repo: spec})
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("no source given: %w", ErrInvalidRef)
+	}
+	for _, r := range refs[1:] {
+		if r.Repo.String() != refs[0].Repo.String() {
+			return nil, fmt.Errorf("%w: %s and %s differ; run one transfer per repository", ErrManyRepositories, refs[0].Repo, r.Repo)
+		}
+	}
+	return refs, nil
+}

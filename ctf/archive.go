@@ -17,17 +17,19 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci"
 )
 
-// Format is the form of a CTF on disk, named as OCM names it (fileFormat).
-type Format string
+// Format is the form of a CTF on disk (component.Format: one enum for the
+// repository specification and the archive).
+type Format = component.Format
 
 // The forms of a CTF (INTEROP.md §3.2).
 const (
-	FormatDirectory Format = "directory"
-	FormatTar       Format = "tar"
-	FormatTGZ       Format = "tgz" // gzip-compressed tar: read only
+	FormatDirectory = component.FormatDirectory
+	FormatTar       = component.FormatTar
+	FormatTGZ       = component.FormatTGZ // gzip-compressed tar: read only
 )
 
 // Limits applied when no option changes them.

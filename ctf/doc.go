@@ -6,7 +6,7 @@
 // artifact-index.json listing every manifest by repository, tag and digest,
 // and a flat blobs/ directory holding every manifest, config and layer once
 // as blobs/<algorithm>.<hex>. Repositories inside a CTF carry no host
-// ("component-descriptors/example.com/podinfo", "stefanprodan/podinfo").
+// (a component's repository by OCM's naming, "stefanprodan/podinfo").
 //
 // In ferry's flow a CTF is both ends of a copy: `ferry bundle create` runs the
 // transfer engine into a CTF written as a tar (Create), `ferry bundle import`

@@ -14,7 +14,7 @@ import (
 // Entry is one entry of artifact-index.json: a manifest in a repository,
 // with a tag or untagged.
 type Entry struct {
-	Repository string          // "component-descriptors/example.com/podinfo"
+	Repository string          // "stefanprodan/podinfo", or a component's repository
 	Tag        string          // "" for an untagged entry
 	Digest     v1.Hash         // of the manifest or index
 	MediaType  types.MediaType // the manifest's media type; "" when the index does not say (OCM before 2026)

@@ -63,10 +63,7 @@ type Artifact struct {
 	Descriptor v1.Descriptor // its manifest
 	// Tags are the tags the source knows the artifact by (from the
 	// reference, or recorded in an artifact set).
-	Tags []string
-	// Hint is OCM's reference hint: the repository path (and tag) the
-	// artifact gets in a target (INTEROP §4.2).
-	Hint   string
+	Tags   []string
 	closer io.Closer
 }
 
@@ -82,40 +79,19 @@ func (a *Artifact) Close() error {
 // Artifact opens the OCI artifact of an image-like resource.
 func (s *Source) Artifact(ctx context.Context, r *component.Resource) (*Artifact, error) {
 	switch r.Access.Kind() {
-	case component.AccessOCIArtifact:
-		acc, err := r.Access.OCIArtifact()
+	case component.AccessOCIArtifact, component.AccessRelativeOCIReference:
+		im, err := ocireg.ImageOf(r.Access, s.Version.Base())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name(r), err)
 		}
-		ref, err := oci.ParseRef(strings.TrimPrefix(strings.TrimPrefix(acc.ImageReference, "http://"), "https://"))
-		if err != nil {
-			return nil, fmt.Errorf("%s: imageReference: %w", s.Name(r), err)
+		if im.Relative {
+			return s.resolve(ctx, r, s.Store, im.Ref)
 		}
-		ref = ref.WithDefaultRegistry()
+		ref := im.Ref.WithDefaultRegistry()
 		if s.Images == nil {
 			return nil, fmt.Errorf("%s: %s is in another registry and no registry access was given: %w", s.Name(r), ref, ErrNoContent)
 		}
-		return s.resolve(ctx, r, s.Images, ref, Hint(ref))
-	case component.AccessRelativeOCIReference:
-		acc, err := r.Access.RelativeOCIReference()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name(r), err)
-		}
-		ref, err := oci.ParseRef(acc.Reference)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reference: %w", s.Name(r), err)
-		}
-		if ref.Registry != "" {
-			return nil, fmt.Errorf("%s: relativeOciReference %q names a registry host", s.Name(r), acc.Reference)
-		}
-		// The reference is relative to the store's base, like the version's own repository.
-		base := strings.TrimSuffix(s.Version.Ref.Repo(), "/component-descriptors/"+s.Version.Descriptor.Name)
-		if base != s.Version.Ref.Repo() && base != "" {
-			if ref, err = ref.InRepo(base + "/" + ref.Repository); err != nil {
-				return nil, err
-			}
-		}
-		return s.resolve(ctx, r, s.Store, ref, Hint(ref))
+		return s.resolve(ctx, r, s.Images, ref)
 	case component.AccessLocalBlob:
 		lb, err := r.Access.LocalBlob()
 		if err != nil {
@@ -129,7 +105,7 @@ func (s *Source) Artifact(ctx context.Context, r *component.Resource) (*Artifact
 	return nil, fmt.Errorf("%s: access type %s: %w", s.Name(r), r.Access.Type, ErrNoContent)
 }
 
-func (s *Source) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref, hint string) (*Artifact, error) {
+func (s *Source) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref) (*Artifact, error) {
 	d, err := rd.Resolve(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: resolving %s: %w", s.Name(r), ref, err)
@@ -138,7 +114,7 @@ func (s *Source) resolve(ctx context.Context, r *component.Resource, rd oci.Read
 	if ref.Tag != "" {
 		tags = []string{ref.Tag}
 	}
-	return &Artifact{Reader: rd, Ref: ref, Descriptor: d, Tags: tags, Hint: hint}, nil
+	return &Artifact{Reader: rd, Ref: ref, Descriptor: d, Tags: tags}, nil
 }
 
 // blobFiler is implemented by stores that give random access to blobs (a CTF).
@@ -207,7 +183,7 @@ func (s *Source) artifactSet(ctx context.Context, r *component.Resource, lb comp
 		closer.Close()
 		return nil, fmt.Errorf("%s: referenceName %q: %w", s.Name(r), lb.ReferenceName, err)
 	}
-	return &Artifact{Reader: set, Ref: ref, Descriptor: main, Tags: tags, Hint: lb.ReferenceName,
+	return &Artifact{Reader: set, Ref: ref, Descriptor: main, Tags: tags,
 		closer: closers{set, closer}}, nil
 }
 
@@ -221,13 +197,52 @@ func (cs closers) Close() error {
 	return errors.Join(errs...)
 }
 
-// Hint is OCM's reference hint for an image reference: its repository path
-// without the host, with the tag when there is one (INTEROP §4.2).
-func Hint(ref oci.Ref) string {
-	if ref.Tag != "" {
-		return ref.Repository + ":" + ref.Tag
+// ReferenceHint returns OCM's reference hint for an image resource
+// (INTEROP §4.2): the repository path (without host) and tag the image gets
+// in a target. An image reference gives its path and tag, with the sub path
+// of the source base (the registry path the version was read under)
+// dropped, so that a release mirrored from reg/ocm lands at
+// dst/stefanprodan/podinfo, not dst/ocm/stefanprodan/podinfo; a relative
+// reference gives itself; an artifact set its referenceName.
+func ReferenceHint(r *component.Resource, sourceBase string) (name, tag string, err error) {
+	var hint string
+	switch r.Access.Kind() {
+	case component.AccessLocalBlob:
+		lb, err := r.Access.LocalBlob()
+		if err != nil {
+			return "", "", err
+		}
+		hint = lb.ReferenceName
+	default:
+		im, err := ocireg.ImageOf(r.Access, "")
+		if err != nil {
+			return "", "", err
+		}
+		ref := im.Ref
+		if !im.Relative {
+			ref = ref.WithDefaultRegistry()
+		}
+		hint = ref.Repository
+		if ref.Tag != "" {
+			hint += ":" + ref.Tag
+		}
 	}
-	return ref.Repository
+	name, tag = splitHint(hint)
+	if _, sub, ok := strings.Cut(sourceBase, "/"); ok && r.Access.Kind() == component.AccessOCIArtifact {
+		name = strings.TrimPrefix(name, sub+"/")
+	}
+	return name, tag, nil
+}
+
+// splitHint splits an OCM reference hint "repo[:tag][@digest]" (§4.3).
+func splitHint(hint string) (name, tag string) {
+	if i := strings.LastIndex(hint, "@"); i >= 0 {
+		hint = hint[:i]
+	}
+	if i := strings.LastIndex(hint, ":"); i > 0 && !strings.Contains(hint[i:], "/") {
+		return hint[:i], hint[i+1:]
+	}
+	return hint, ""
 }
 
 // Open streams the content of a blob-like resource (a local blob that is

@@ -2,9 +2,10 @@ package resource_test
 
 import (
 	"errors"
-	"github.com/ferry-oci/ferry/internal/fixture"
 	"io"
 	"testing"
+
+	"github.com/ferry-oci/ferry/internal/fixture"
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
@@ -77,8 +78,9 @@ func TestArtifactSetIsAnArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer art.Close()
-	if art.Descriptor.Digest.Hex != "925ee23a84a5ed63ae20ed075a0d3eace84c9a167a6974b35294966029a4385a" || art.Hint != "stefanprodan/podinfo:6.3.6" {
-		t.Fatalf("artifact %s with hint %q", art.Descriptor.Digest, art.Hint)
+	name, tag, err := resource.ReferenceHint(r, "")
+	if err != nil || art.Descriptor.Digest.Hex != "925ee23a84a5ed63ae20ed075a0d3eace84c9a167a6974b35294966029a4385a" || name+":"+tag != "stefanprodan/podinfo:6.3.6" {
+		t.Fatalf("artifact %s with hint %s:%s (%v)", art.Descriptor.Digest, name, tag, err)
 	}
 	b, err := oci.FetchBytes(t.Context(), art.Reader, art.Ref.Repo(), art.Descriptor, 0)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/resource"
@@ -48,7 +49,7 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Source
 	if len(cp.o.Plan.Platforms) > 0 {
 		return ch, nil, fmt.Errorf("%s: artifact sets hold whole images and cannot be filtered to platforms; drop the platform filter or store images as OCI artifacts: %w", rs.Name(r), oci.ErrUnsupported)
 	}
-	name, tag, err := cp.setHint(r)
+	name, tag, err := resource.ReferenceHint(r, cp.repo.Base())
 	if err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
@@ -67,7 +68,7 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Source
 	}
 	if ok {
 		// Made from this very image before; Run verifies the set's bytes.
-		if ch.Checked, err = checkArtifactDigest(r, image.Digest); err != nil {
+		if ch.Checked, err = resource.CheckArtifactDigest(r, image.Digest); err != nil {
 			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 		}
 	} else {
@@ -76,7 +77,7 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Source
 			return ch, nil, err
 		}
 		image = a.Descriptor
-		ch.Checked, err = checkArtifactDigest(r, image.Digest)
+		ch.Checked, err = resource.CheckArtifactDigest(r, image.Digest)
 		if err == nil && cp.o.Plan.VerifyImage != nil {
 			_, err = cp.o.Plan.VerifyImage(ctx, a.Reader, a.Ref.Repo(), image)
 		}
@@ -109,48 +110,6 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Source
 	return ch, []v1.Descriptor{set}, nil
 }
 
-// setHint returns the repository and tag of OCM's reference hint for an
-// image resource (INTEROP §4.2), from its access alone, as cp.artifact
-// computes them: the image reference's path without host (the source
-// repository's sub path dropped) and tag, a relative reference as it
-// stands, an artifact set's referenceName.
-func (cp *componentPlanner) setHint(r *component.Resource) (name, tag string, err error) {
-	var hint string
-	switch r.Access.Kind() {
-	case component.AccessOCIArtifact:
-		acc, err := r.Access.OCIArtifact()
-		if err != nil {
-			return "", "", err
-		}
-		ref, err := oci.ParseRef(strings.TrimPrefix(strings.TrimPrefix(acc.ImageReference, "http://"), "https://"))
-		if err != nil {
-			return "", "", fmt.Errorf("imageReference: %w", err)
-		}
-		hint = resource.Hint(ref.WithDefaultRegistry())
-	case component.AccessRelativeOCIReference:
-		acc, err := r.Access.RelativeOCIReference()
-		if err != nil {
-			return "", "", err
-		}
-		ref, err := oci.ParseRef(acc.Reference)
-		if err != nil {
-			return "", "", fmt.Errorf("reference: %w", err)
-		}
-		hint = resource.Hint(ref)
-	case component.AccessLocalBlob:
-		lb, err := r.Access.LocalBlob()
-		if err != nil {
-			return "", "", err
-		}
-		hint = lb.ReferenceName
-	}
-	name, tag = splitHint(hint)
-	if _, sub, ok := strings.Cut(cp.repo.Base(), "/"); ok && r.Access.Kind() == component.AccessOCIArtifact {
-		name = strings.TrimPrefix(name, sub+"/")
-	}
-	return name, tag, nil
-}
-
 // knownImageDigest returns the image digest a resource records without
 // asking its source: its ociArtifactDigest/v1 SHA-256 digest and the
 // digest of its image reference, whichever it has (both: when they agree);
@@ -173,24 +132,8 @@ func knownImageDigest(r *component.Resource) v1.Hash {
 
 // referencedDigest returns the digest an image access names, if any.
 func referencedDigest(r *component.Resource) v1.Hash {
-	var ref string
-	switch r.Access.Kind() {
-	case component.AccessOCIArtifact:
-		if acc, err := r.Access.OCIArtifact(); err == nil {
-			ref = acc.ImageReference
-		}
-	case component.AccessRelativeOCIReference:
-		if acc, err := r.Access.RelativeOCIReference(); err == nil {
-			ref = acc.Reference
-		}
-	}
-	if _, rest, ok := strings.Cut(ref, "://"); ok {
-		ref = rest
-	}
-	if p, err := oci.ParseRef(ref); err == nil {
-		return p.Digest
-	}
-	return v1.Hash{}
+	im, _ := ocireg.ImageOf(r.Access, "")
+	return im.Ref.Digest
 }
 
 // spool is the directory the artifact sets of a plan are made in: the sets

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
 )
 
 // BOM returns the bill of materials of the plan: every component version
@@ -79,13 +80,9 @@ func (cv *ComponentVersion) bom() bom.Component {
 // location names where a resource's content is after the transfer.
 func location(ch ResourceChange) string {
 	switch ch.To.Kind() {
-	case component.AccessOCIArtifact:
-		if a, err := ch.To.OCIArtifact(); err == nil {
-			return a.ImageReference
-		}
-	case component.AccessRelativeOCIReference:
-		if a, err := ch.To.RelativeOCIReference(); err == nil {
-			return a.Reference
+	case component.AccessOCIArtifact, component.AccessRelativeOCIReference:
+		if im, err := ocireg.ImageOf(ch.To, ""); err == nil {
+			return im.Access
 		}
 	case component.AccessLocalBlob:
 		if a, err := ch.To.LocalBlob(); err == nil {

@@ -25,8 +25,9 @@ var ErrVersionDiffers = errors.New("the target holds this version with different
 
 // ErrResourceChanged: a resource's content does not match the digest its
 // component version records (it was altered after the version was made,
-// or signed).
-var ErrResourceChanged = errors.New("resource content does not match its digest")
+// or signed). It is component.ErrDigestChanged: one sentinel for one
+// condition, whoever finds it.
+var ErrResourceChanged = component.ErrDigestChanged
 
 // Target is where component versions are transferred to.
 type Target struct {
@@ -304,7 +305,7 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, c
 		}
 		if len(descs) == 1 {
 			ch.Digest = descs[0].Digest
-			if ch.Checked, err = checkBlobDigest(r, descs[0].Digest); err != nil {
+			if ch.Checked, err = resource.CheckBlobDigest(r, descs[0].Digest); err != nil {
 				return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 			}
 		}
@@ -381,26 +382,9 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	} else {
 		defer a.Close()
 	}
-	hint := a.Hint
-	if r.Access.Kind() == component.AccessRelativeOCIReference {
-		// The reference is relative to the source's base (sub path and
-		// all), so it is the hint as it stands, wherever the version is read.
-		acc, err := r.Access.RelativeOCIReference()
-		if err != nil {
-			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
-		}
-		ref, err := oci.ParseRef(acc.Reference)
-		if err != nil {
-			return ch, nil, fmt.Errorf("%s: reference: %w", rs.Name(r), err)
-		}
-		hint = resource.Hint(ref)
-	}
-	name, tag := splitHint(hint)
-	// OCM drops the source repository's sub path from the hint, so that a
-	// release mirrored from reg/ocm lands at dst/stefanprodan/podinfo, not
-	// dst/ocm/stefanprodan/podinfo (INTEROP §4.2).
-	if _, sub, ok := strings.Cut(cp.repo.Base(), "/"); ok && r.Access.Kind() == component.AccessOCIArtifact {
-		name = strings.TrimPrefix(name, sub+"/")
+	name, tag, err := resource.ReferenceHint(r, cp.repo.Base())
+	if err != nil {
+		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	if name == "" {
 		name = ocireg.ComponentRepo("", rs.Version.Descriptor.Name)
@@ -417,7 +401,7 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r
 	if err := cp.pl.AddResolved(ctx, from.Repo(), d, targetRepo, tags, rs.Name(r)); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
-	if ch.Checked, err = checkArtifactDigest(r, d.Digest); err != nil {
+	if ch.Checked, err = resource.CheckArtifactDigest(r, d.Digest); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	// A filtered index that an earlier run left in the target is what the
@@ -493,21 +477,21 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 		if ch.How != "by value" || ch.Digest == (v1.Hash{}) {
 			continue
 		}
-		target, ok := imageTarget(ch.To)
-		if !ok {
+		im, err := ocireg.ImageOf(ch.To, "")
+		if err != nil {
 			continue
 		}
-		landed, ok := landedAs(target, ch.Digest)
+		landed, ok := landedAs(im.Ref.Repo(), ch.Digest)
 		if !ok || landed.Digest == ch.Digest {
 			continue
 		}
 		r := &cv.desc.Resources[cv.desc.ResourceIndex(ch.Identity)]
-		acc, err := retarget(r.Access, ch.Digest, landed.Digest)
+		acc, err := ocireg.WithDigest(r.Access, ch.Digest.String(), landed.Digest.String())
 		if err != nil {
 			return fmt.Errorf("%s:%s resource %s: %w", cv.Name, cv.Version, r.Name, err)
 		}
 		r.Access, ch.To = acc, acc
-		setLabel(r, LabelFilteredFrom, ch.Digest.String())
+		setLabel(r, resource.LabelFilteredFrom, ch.Digest.String())
 		ch.Digest = landed.Digest
 		changed = true
 	}
@@ -518,56 +502,6 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 		return fmt.Errorf("encoding %s:%s: %w", cv.Name, cv.Version, err)
 	}
 	return nil
-}
-
-// imageTarget returns the repository (with host, or relative in a CTF) an
-// image access names.
-func imageTarget(a component.Access) (repo string, ok bool) {
-	var ref string
-	switch a.Kind() {
-	case component.AccessOCIArtifact:
-		acc, err := a.OCIArtifact()
-		if err != nil {
-			return "", false
-		}
-		ref = acc.ImageReference
-	case component.AccessRelativeOCIReference:
-		acc, err := a.RelativeOCIReference()
-		if err != nil {
-			return "", false
-		}
-		ref = acc.Reference
-	default:
-		return "", false
-	}
-	if _, rest, ok := strings.Cut(ref, "://"); ok {
-		ref = rest
-	}
-	r, err := oci.ParseRef(ref)
-	if err != nil {
-		return "", false
-	}
-	return r.Repo(), true
-}
-
-// retarget replaces the digest an image access names.
-func retarget(a component.Access, from, to v1.Hash) (component.Access, error) {
-	switch a.Kind() {
-	case component.AccessOCIArtifact:
-		acc, err := a.OCIArtifact()
-		if err != nil {
-			return a, err
-		}
-		return component.NewOCIArtifactAccess(strings.Replace(acc.ImageReference, "@"+from.String(), "@"+to.String(), 1)), nil
-	case component.AccessRelativeOCIReference:
-		acc, err := a.RelativeOCIReference()
-		if err != nil {
-			return a, err
-		}
-		acc.Reference = strings.Replace(acc.Reference, "@"+from.String(), "@"+to.String(), 1)
-		return component.NewAccess(acc)
-	}
-	return a, fmt.Errorf("access type %s names no image", a.Type)
 }
 
 // setLabel sets (or replaces) a label of r.
@@ -605,7 +539,7 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 		return ch, nil, fmt.Errorf("%s: ociBlob access without a size cannot be copied with verification", rs.Name(r))
 	}
 	d := v1.Descriptor{Digest: h, Size: acc.Size, MediaType: types.MediaType(mt)}
-	if ch.Checked, err = checkBlobDigest(r, h); err != nil {
+	if ch.Checked, err = resource.CheckBlobDigest(r, h); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
 	cp.pl.addBlob(ref.WithDefaultRegistry().Repo(), d, targetCV)
@@ -615,62 +549,6 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 	}
 	ch.How, ch.To, ch.Digest = "by value", r.Access, h
 	return ch, []v1.Descriptor{d}, nil
-}
-
-// checkArtifactDigest compares an artifact resource's recorded digest with
-// the manifest the source holds.
-//
-// A copy that an earlier transfer filtered to some platforms names another
-// index than the signed one; its label LabelFilteredFrom says so, and the
-// resource is accepted as that filtered copy (its content cannot be proven
-// against the signed digest: only the platforms it kept can be).
-func checkArtifactDigest(r *component.Resource, got v1.Hash) (bool, error) {
-	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 {
-		return false, nil
-	}
-	for _, l := range r.Labels {
-		var from string
-		if l.Name == LabelFilteredFrom && json.Unmarshal(l.Value, &from) == nil && from == "sha256:"+r.Digest.Value {
-			return false, nil
-		}
-	}
-	if !isSHA256(r.Digest) || got.Algorithm != "sha256" {
-		return false, nil
-	}
-	if r.Digest.Value != got.Hex {
-		return false, fmt.Errorf("the source artifact is %s, the descriptor records %s: %w", got, r.Digest, ErrResourceChanged)
-	}
-	return true, nil
-}
-
-// checkBlobDigest compares a blob resource's recorded generic digest with
-// the blob's own digest (equal for SHA-256; the copy verifies the bytes).
-func checkBlobDigest(r *component.Resource, blob v1.Hash) (bool, error) {
-	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm != component.GenericBlobDigestV1 {
-		return false, nil
-	}
-	if !isSHA256(r.Digest) || blob.Algorithm != "sha256" {
-		return false, nil
-	}
-	if r.Digest.Value != blob.Hex {
-		return false, fmt.Errorf("the blob is %s, the descriptor records %s: %w", blob, r.Digest, ErrResourceChanged)
-	}
-	return true, nil
-}
-
-func isSHA256(d *component.DigestSpec) bool {
-	return strings.EqualFold(d.HashAlgorithm, "sha-256") || strings.EqualFold(d.HashAlgorithm, "sha256")
-}
-
-// splitHint splits an OCM reference hint "repo[:tag][@digest]" (§4.3).
-func splitHint(hint string) (name, tag string) {
-	if i := strings.LastIndex(hint, "@"); i >= 0 {
-		hint = hint[:i]
-	}
-	if i := strings.LastIndex(hint, ":"); i > 0 && !strings.Contains(hint[i:], "/") {
-		return hint[:i], hint[i+1:]
-	}
-	return hint, ""
 }
 
 func jsonString(s string) []byte {

@@ -12,6 +12,7 @@ const (
 	BlobDone                      // a blob is in Repo (Outcome says how)
 	ManifestDone                  // a manifest was pushed to Repo
 	TagDone                       // Repo (a full reference) was tagged
+	Planned                       // the run starts; Size is the blob bytes it moves at most (Stats.TargetBytes)
 )
 
 // Outcome says how a blob got into a repository.

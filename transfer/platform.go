@@ -11,16 +11,16 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/resource"
 )
 
 // ErrNoPlatform: an index holds no manifest for any of the platforms a
 // transfer was asked to copy (PlanOptions.Platforms).
 var ErrNoPlatform = errors.New("no manifest for the requested platforms")
 
-// LabelFilteredFrom is the label the component transfer puts on a resource
-// whose image landed as a filtered index: its value is the digest of the
-// index the resource's digest describes ("sha256:…").
-const LabelFilteredFrom = "ferry.ferry-oci.github.io/filtered-from"
+// LabelFilteredFrom is resource.LabelFilteredFrom, the label the component
+// transfer puts on a resource whose image landed as a filtered index.
+const LabelFilteredFrom = resource.LabelFilteredFrom
 
 // Filter records that only some children of an index are copied (see
 // PlanOptions.Platforms). Run pushes the index unchanged first (the

@@ -86,6 +86,7 @@ func (o Options) debug(msg string, args ...any) {
 // every blob and manifest below the tag is in dst.
 func Run(ctx context.Context, p *Plan, src oci.Reader, dst oci.Store, o Options) (*Report, error) {
 	r := &run{plan: p, src: src, dst: dst, o: o, start: time.Now(), done: map[key]bool{}, byKey: p.artifactsByKey()}
+	o.emit(Event{Kind: Planned, Size: p.Stats().TargetBytes})
 	err := r.run(ctx)
 	rep := r.report()
 	return rep, err

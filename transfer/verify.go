@@ -159,7 +159,7 @@ func checkSet(ctx context.Context, rs *resource.Source, r *component.Resource) (
 		return false, err
 	}
 	defer a.Close()
-	ok, err := checkArtifactDigest(r, a.Descriptor.Digest)
+	ok, err := resource.CheckArtifactDigest(r, a.Descriptor.Digest)
 	if err == nil {
 		err = verifyGraph(ctx, a.Reader, a.Ref.Repo(), a.Descriptor, 0)
 	}

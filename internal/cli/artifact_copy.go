@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"fmt"
+	"context"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/transfer"
+	"github.com/ferry-oci/ferry/release"
 )
 
 type artifactCopyOptions struct {
@@ -32,56 +31,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
   ferry artifact copy 127.0.0.1:5001/app:1.0 127.0.0.1:5002/app:1.0 -o json`,
 		Args: exactArgs("SRC", "DST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srcArg, err := parseImageRef(args[0])
-			if err != nil {
-				return err
-			}
-			dstArg, err := parseImageRef(args[1])
-			if err != nil {
-				return err
-			}
-			if err := g.checkPlainHTTP(srcArg, dstArg); err != nil {
-				return err
-			}
-			src, dst := srcArg.Ref, dstArg.Ref
-			if dst.Digest != (v1.Hash{}) {
-				return usageErr(fmt.Errorf("destination %s: name a repository or a tag, not a digest (the digest is the source's)", dst))
-			}
-			if dst.Tag == "" {
-				dst.Tag = src.Tag
-			}
-			store, err := g.remoteStore()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			platforms, err := parsePlatforms(o.platforms)
-			if err != nil {
-				return err
-			}
-			verifyImage, err := o.imageKeys.imageVerifier()
-			if err != nil {
-				return err
-			}
-			pl := transfer.NewPlanner(store, transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage})
-			var tags []string
-			if dst.Tag != "" {
-				tags = []string{dst.Tag}
-			}
-			if _, err := pl.Add(ctx, src, dst.Repo(), tags, src.String()); err != nil {
-				return verifyHint(fmt.Errorf("planning the copy of %s: %w", src, err))
-			}
-			plan := pl.Plan()
-			if o.dryRun {
-				return g.printPlan(plan)
-			}
-			bar := g.newProgress("copying "+src.String(), plan.Stats().TargetBytes)
-			rep, err := transfer.Run(ctx, plan, store, store, transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})
-			bar.stop()
-			if err != nil {
-				return fmt.Errorf("copying %s to %s: %w", src, dst, err)
-			}
-			return g.printReport(rep, "")
+			return g.runArtifactCopy(cmd.Context(), args[0], args[1], o)
 		},
 	}
 	f := cmd.Flags()
@@ -91,4 +41,34 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers")
 	f.StringArrayVar(&o.imageKeys.imageKeys, "verify-images-key", nil, "refuse the artifact without a cosign signature that verifies with the public key in `FILE` (PEM; repeatable: any key will do)")
 	return cmd
+}
+
+func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o artifactCopyOptions) error {
+	src, err := parseImageRef(srcArg)
+	if err != nil {
+		return err
+	}
+	dst, err := parseImageRef(dstArg)
+	if err != nil {
+		return err
+	}
+	if err := g.checkPlainHTTP(src, dst); err != nil {
+		return err
+	}
+	ro, err := g.releaseOptions(o.imageKeys, o.platforms, o.noAttachments, o.jobs)
+	if err != nil {
+		return err
+	}
+	ro.DryRun = o.dryRun
+	bar := g.newProgress("copying "+src.String(), 0)
+	ro.Progress = bar.event
+	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src.Ref, dst.Ref, ro)
+	bar.stop()
+	if err != nil {
+		return verifyHint(err)
+	}
+	if o.dryRun {
+		return g.printPlan(res.Plan)
+	}
+	return g.printReport(res.Report, "")
 }

@@ -12,8 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/bundle"
-	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -143,76 +142,6 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// sourceVersions opens the repository of the SRC arguments and expands them
-// into component versions, as 'ferry transfer' does.
-func (g *globals) sourceVersions(ctx context.Context, srcArgs []string) (*componentRepo, []component.Ref, error) {
-	var refs []component.Ref
-	for _, s := range srcArgs {
-		if strings.Contains(s, "//") && !strings.HasSuffix(s, "//") {
-			ref, err := parseComponentRef(s, false)
-			if err != nil {
-				return nil, nil, err
-			}
-			refs = append(refs, ref)
-			continue
-		}
-		spec, err := component.ParseRepo(strings.TrimSuffix(s, "//"))
-		if err != nil {
-			return nil, nil, usageErr(err)
-		}
-		refs = append(refs, component.Ref{Repo: spec})
-	}
-	for _, r := range refs[1:] {
-		if r.Repo.String() != refs[0].Repo.String() {
-			return nil, nil, usageErr(fmt.Errorf("all SRC arguments must be in one repository: %s and %s differ", refs[0].Repo, r.Repo))
-		}
-	}
-	src, err := g.openComponentRepo(refs[0].Repo, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	var versions []component.Ref
-	for _, r := range refs {
-		names := []string{r.Component}
-		if r.Component == "" {
-			if names, err = src.Components(ctx); err != nil {
-				src.Close()
-				return nil, nil, fmt.Errorf("listing components in %s: %w (name them: REPO//NAME)", src.spec, err)
-			}
-		}
-		for _, n := range names {
-			rr := r
-			rr.Component = n
-			vs, err := versionsOf(ctx, src, rr)
-			if err != nil {
-				src.Close()
-				return nil, nil, err
-			}
-			for _, v := range vs {
-				rr.Version = v
-				versions = append(versions, rr)
-			}
-		}
-	}
-	return src, versions, nil
-}
-
-// bundleContents is what a plan writes into a bundle.
-func bundleContents(p *transfer.Plan) bundle.Contents {
-	c := bundle.Contents{Tool: "ferry " + buildVersion().Version, BOM: p.BOM()}
-	for _, w := range p.Writes() {
-		c.Entries = append(c.Entries, bundle.Entry{Repo: w.Repo, Descriptor: w.Descriptor, Manifest: w.Manifest, Tags: w.Tags})
-	}
-	for _, cv := range p.Components {
-		c.Components = append(c.Components, bundle.Component{Name: cv.Name, Version: cv.Version, Repository: cv.Target, Tag: cv.Tag, Digest: cv.Digest})
-	}
-	for _, a := range p.Artifacts {
-		c.Artifacts = append(c.Artifacts, bundle.Artifact{Repository: a.Target, Digest: a.Digest, MediaType: a.MediaType, Size: a.Size,
-			Tags: a.Tags, Platform: a.Platform, Source: a.Source, For: a.For})
-	}
-	return c
-}
-
 // createResult is what 'bundle create' prints.
 type createResult struct {
 	Bundle     string           `json:"bundle"`
@@ -228,118 +157,86 @@ type createResult struct {
 }
 
 func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundleCreateOptions) error {
-	if o.artifactSets && len(o.platforms) > 0 {
-		return usageErr(errors.New("--ocm-artifact-sets stores whole images: it does not combine with --platform"))
-	}
-	checks, verifyImage, err := o.verify.gates()
+	ro, err := g.releaseOptions(o.verify, o.platforms, o.noAttachments, o.jobs)
 	if err != nil {
 		return err
 	}
-	var co bundle.CreateOptions
+	ro.Recursive, ro.ArtifactSets = o.recursive, o.artifactSets
+	bo, err := o.bundleOptions()
+	if err != nil {
+		return err
+	}
+	bar := g.newProgress("writing "+o.file, 0)
+	ro.Progress = bar.event
+	if o.onEvent != nil {
+		ro.Progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
+	}
+	res, err := release.CreateBundle(ctx, srcArgs, o.file, ro, bo)
+	bar.stop()
+	if err != nil {
+		return bundleCreateHint(err, o.file)
+	}
+	return g.printBundle(res, o.reportFile)
+}
+
+// bundleOptions reads --split, --resume and --missing-from.
+func (o bundleCreateOptions) bundleOptions() (release.BundleOptions, error) {
+	bo := release.BundleOptions{Resume: o.resume, Tool: "ferry " + buildVersion().Version}
 	if o.split != "" {
 		n, err := parseSize(o.split)
 		if err != nil {
-			return usageErr(fmt.Errorf("--split: %w", err))
+			return bo, usageErr(fmt.Errorf("--split: %w", err))
 		}
-		co.VolumeSize = n
+		bo.VolumeSize = n
 	}
-	co.Resume, co.Jobs = o.resume, o.jobs
 	if o.missingFrom != "" {
 		b, err := os.ReadFile(o.missingFrom)
 		if err != nil {
-			return fmt.Errorf("reading --missing-from: %w", err)
+			return bo, fmt.Errorf("reading --missing-from: %w", err)
 		}
-		if co.MissingFrom, err = bundle.ParseInventory(b); err != nil {
-			return fmt.Errorf("reading --missing-from %s: %w", o.missingFrom, err)
-		}
-	}
-	src, versions, err := g.sourceVersions(ctx, srcArgs)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	w, err := bundle.Create(o.file, co)
-	if err != nil {
-		if errors.Is(err, bundle.ErrPartialExists) {
-			return withHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", o.file, o.file)
-		}
-		if errors.Is(err, fs.ErrExist) {
-			return withHint(err, "the bundle exists already: remove it or choose another -o")
-		}
-		return err
-	}
-	images, err := g.remoteStore()
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
-	defer sources.Close()
-	// The writer holds nothing yet: the plan is that of a transfer into an
-	// empty CTF, the same on every run, so a resume finds the same layout.
-	target := transfer.Target{Repository: ocireg.New(w, ""), Intermediate: true}
-	platforms, err := parsePlatforms(o.platforms)
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	spool := ""
-	if o.artifactSets {
-		spool = o.file + ".partial.sets"
-	}
-	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, Verify: checks, ArtifactSets: spool,
-			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage}})
-	if err != nil {
-		w.Abort()
-		return verifyHint(fmt.Errorf("planning the bundle %s: %w", o.file, err))
-	}
-	if err := w.Begin(ctx, bundleContents(plan)); err != nil {
-		w.Abort()
-		if errors.Is(err, bundle.ErrPlanChanged) {
-			return withHint(err, "the source or the options changed since the partial bundle was started: delete %s.partial* and create it again", o.file)
-		}
-		return err
-	}
-	bar := g.newProgress("writing "+o.file, plan.Stats().TargetBytes)
-	progress := bar.event
-	if o.onEvent != nil {
-		progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
-	}
-	rep, err := transfer.Run(ctx, plan, sources, w, transfer.Options{Jobs: o.jobs, Progress: progress, Logger: g.logger()})
-	bar.stop()
-	if err != nil {
-		w.Abort()
-		return withHint(fmt.Errorf("writing bundle %s: %w", o.file, err),
-			"the partial bundle is kept: run the same command with --resume to fetch only what is missing")
-	}
-	vols, err := w.Close()
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	if spool != "" {
-		if err := os.RemoveAll(spool); err != nil {
-			g.logger().Warn("removing the artifact-set spool", "dir", spool, "err", err)
+		if bo.MissingFrom, err = bundle.ParseInventory(b); err != nil {
+			return bo, fmt.Errorf("reading --missing-from %s: %w", o.missingFrom, err)
 		}
 	}
-	md := w.Metadata()
-	res := createResult{Bundle: o.file, Volumes: vols, Size: w.Size(), Components: len(md.Components), Artifacts: len(md.Artifacts),
-		Blobs: len(md.Blobs), Resumed: w.Resumed(), Report: g.summary(rep), Metadata: md}
+	return bo, nil
+}
+
+// bundleCreateHint says what to do after a failed bundle create.
+func bundleCreateHint(err error, file string) error {
+	var re *release.RunError
+	switch {
+	case errors.Is(err, bundle.ErrPartialExists):
+		return withHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", file, file)
+	case errors.Is(err, fs.ErrExist):
+		return withHint(err, "the bundle exists already: remove it or choose another -o")
+	case errors.Is(err, bundle.ErrPlanChanged):
+		return withHint(err, "the source or the options changed since the partial bundle was started: delete %s.partial* and create it again", file)
+	case errors.As(err, &re):
+		return withHint(err, "the partial bundle is kept: run the same command with --resume to fetch only what is missing")
+	}
+	return verifyHint(err)
+}
+
+// printBundle prints what bundle create wrote, and writes it to the
+// --report file when named.
+func (g *globals) printBundle(r *release.BundleResult, reportFile string) error {
+	md := r.Metadata
+	res := createResult{Bundle: r.File, Volumes: r.Volumes, Size: r.Size, Components: len(md.Components), Artifacts: len(md.Artifacts),
+		Blobs: len(md.Blobs), Resumed: r.Resumed, Report: g.summary(r.Report), Metadata: md}
 	if md.LeftOut != nil {
 		res.LeftOut = len(md.LeftOut.Blobs)
 	}
-	if err := writeReport(o.reportFile, res); err != nil {
+	if err := writeReport(reportFile, res); err != nil {
 		return err
 	}
 	return g.print(res, func(t *tableWriter) {
 		t.row("FILE", "SIZE")
-		for _, v := range vols {
+		for _, v := range r.Volumes {
 			t.row(v.Path, sizeString(v.Size))
 		}
 		t.row("")
 		line := fmt.Sprintf("%d component versions, %d artifacts, %d blobs in %s; fetched %s",
-			res.Components, res.Artifacts, res.Blobs, sizeString(res.Size), sizeString(rep.BytesCopied))
+			res.Components, res.Artifacts, res.Blobs, sizeString(res.Size), sizeString(r.Report.BytesCopied))
 		if res.Resumed.Blobs > 0 {
 			line += fmt.Sprintf(" (resumed: %d blobs, %s already there)", res.Resumed.Blobs, sizeString(res.Resumed.Bytes))
 		}

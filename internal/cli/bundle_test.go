@@ -41,8 +41,8 @@ func mustRun(t *testing.T, args ...string) string {
 	return stdout
 }
 
-// release is a component version made of images and a text blob.
-type release struct {
+// testRelease is a component version made of images and a text blob.
+type testRelease struct {
 	name, version string
 	images        []testimage.Named
 	text          string
@@ -51,7 +51,7 @@ type release struct {
 // seedRelease starts a registry, pushes the images at its root and builds
 // the component versions under ocm/ with `ferry component create`. It
 // returns the registry and the component repository ("http://HOST/ocm").
-func seedRelease(t *testing.T, images testimage.Set, rels ...release) (*registrytest.Registry, string) {
+func seedRelease(t *testing.T, images testimage.Set, rels ...testRelease) (*registrytest.Registry, string) {
 	t.Helper()
 	reg := registrytest.New(t)
 	s, err := remote.New()
@@ -253,7 +253,7 @@ func TestBundleImportsWhatOCMMade(t *testing.T) {
 func corpusRelease(t *testing.T, size testimage.Size) (*registrytest.Registry, string, testimage.Set) {
 	t.Helper()
 	set := testimage.Corpus(7, size)
-	reg, repo := seedRelease(t, set, release{name: "example.com/bench", version: "1.0.0", images: set, text: "bench"})
+	reg, repo := seedRelease(t, set, testRelease{name: "example.com/bench", version: "1.0.0", images: set, text: "bench"})
 	return reg, repo, set
 }
 
@@ -510,8 +510,8 @@ func TestBundleResume(t *testing.T) {
 func TestBundleDifferential(t *testing.T) {
 	p635, p636 := podinfoSample(t)
 	_, repo := seedRelease(t, testimage.Set{p635, p636},
-		release{name: "example.com/podinfo", version: "6.3.5", images: []testimage.Named{p635}, text: "podinfo config"},
-		release{name: "example.com/podinfo", version: "6.3.6", images: []testimage.Named{p636}, text: "podinfo config"})
+		testRelease{name: "example.com/podinfo", version: "6.3.5", images: []testimage.Named{p635}, text: "podinfo config"},
+		testRelease{name: "example.com/podinfo", version: "6.3.6", images: []testimage.Named{p636}, text: "podinfo config"})
 	dir := t.TempDir()
 	full := filepath.Join(dir, "635.tar")
 	mustRun(t, "bundle", "create", repo+"//example.com/podinfo:6.3.5", "-o", full)

@@ -25,44 +25,7 @@ with the archive. It exits 1 naming the first damaged file and the offset in it.
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := bundle.Verify(cmd.Context(), args[0], bundle.VerifyOptions{Jobs: jobs})
-			if perr := g.print(rep, func(t *tableWriter) {
-				if len(rep.Volumes) > 0 {
-					t.row("FILE", "SIZE", "SHA256", "")
-					for _, v := range rep.Volumes {
-						state := "ok"
-						if !v.OK {
-							state = "DAMAGED"
-						}
-						sum := v.SHA256
-						if sum == "" {
-							sum = "-"
-						}
-						t.row(v.Path, sizeString(v.Size), sum, state)
-					}
-					t.row("")
-				}
-				for _, p := range rep.Problems {
-					at := ""
-					if p.Offset >= 0 {
-						at = fmt.Sprintf(" at offset %d", p.Offset)
-					}
-					t.row(fmt.Sprintf("DAMAGED %s%s %s: %s", p.File, at, p.Entry, p.Error))
-				}
-				what := []string{fmt.Sprintf("%d blobs (%s) hashed", rep.Blobs, sizeString(rep.Bytes)),
-					fmt.Sprintf("%d manifests and %d component versions checked", rep.Manifests, rep.Components)}
-				if rep.Sidecar {
-					what = append(what, "volumes match the sidecar")
-				}
-				if rep.LeftOut > 0 {
-					what = append(what, fmt.Sprintf("%d blobs left out (differential)", rep.LeftOut))
-				}
-				if rep.Trailer > 0 {
-					what = append(what, fmt.Sprintf("the volume listing appended after the tar (%d bytes, from 'cat FILE.*') ignored", rep.Trailer))
-				}
-				if err == nil {
-					t.row("ok: " + strings.Join(what, ", "))
-				}
-			}); perr != nil {
+			if perr := g.printVerified(rep, err == nil); perr != nil {
 				return perr
 			}
 			if err != nil {
@@ -73,6 +36,48 @@ with the archive. It exits 1 naming the first damaged file and the offset in it.
 	}
 	cmd.Flags().IntVar(&jobs, "jobs", 4, "blobs hashed at once")
 	return cmd
+}
+
+// printVerified prints what bundle verify checked and found.
+func (g *globals) printVerified(rep *bundle.Report, ok bool) error {
+	return g.print(rep, func(t *tableWriter) {
+		if len(rep.Volumes) > 0 {
+			t.row("FILE", "SIZE", "SHA256", "")
+			for _, v := range rep.Volumes {
+				state := "ok"
+				if !v.OK {
+					state = "DAMAGED"
+				}
+				sum := v.SHA256
+				if sum == "" {
+					sum = "-"
+				}
+				t.row(v.Path, sizeString(v.Size), sum, state)
+			}
+			t.row("")
+		}
+		for _, p := range rep.Problems {
+			at := ""
+			if p.Offset >= 0 {
+				at = fmt.Sprintf(" at offset %d", p.Offset)
+			}
+			t.row(fmt.Sprintf("DAMAGED %s%s %s: %s", p.File, at, p.Entry, p.Error))
+		}
+		what := []string{fmt.Sprintf("%d blobs (%s) hashed", rep.Blobs, sizeString(rep.Bytes)),
+			fmt.Sprintf("%d manifests and %d component versions checked", rep.Manifests, rep.Components)}
+		if rep.Sidecar {
+			what = append(what, "volumes match the sidecar")
+		}
+		if rep.LeftOut > 0 {
+			what = append(what, fmt.Sprintf("%d blobs left out (differential)", rep.LeftOut))
+		}
+		if rep.Trailer > 0 {
+			what = append(what, fmt.Sprintf("the volume listing appended after the tar (%d bytes, from 'cat FILE.*') ignored", rep.Trailer))
+		}
+		if ok {
+			t.row("ok: " + strings.Join(what, ", "))
+		}
+	})
 }
 
 func newBundleInspectCmd(g *globals) *cobra.Command {

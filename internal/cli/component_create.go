@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/component/construct"
-	"github.com/ferry-oci/ferry/component/ocireg"
-	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/release"
 )
 
 type createOptions struct {
@@ -30,14 +26,6 @@ type createOptions struct {
 }
 
 // createdVersion is one line of create's output.
-type createdVersion struct {
-	Component string  `json:"component"`
-	Version   string  `json:"version"`
-	Digest    v1.Hash `json:"digest"`
-	Target    string  `json:"target"`
-	State     string  `json:"state"` // written, unchanged
-}
-
 func newComponentCreateCmd(g *globals) *cobra.Command {
 	var o createOptions
 	cmd := &cobra.Command{
@@ -78,64 +66,19 @@ func (g *globals) runCreate(ctx context.Context, o createOptions) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("reading the constructor: %w", err))
 	}
-	vars := map[string]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
-	}
-	for _, kv := range o.vars {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return usageErr(fmt.Errorf("--var %q: want NAME=VALUE", kv))
-		}
-		vars[k] = v
-	}
-	var scheme component.Scheme
-	switch o.scheme {
-	case "v2":
-		scheme = component.SchemeV2
-	case "v3alpha1", "ocm.software/v3alpha1":
-		scheme = component.SchemeV3Alpha1
-	default:
-		return usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", o.scheme))
-	}
-	now, err := creationClock(o.creationTime)
-	if err != nil {
-		return usageErr(err)
-	}
-	specs, err := construct.Parse(data, construct.ParseOptions{File: o.file, Vars: vars})
+	co, err := o.createOptions()
 	if err != nil {
 		return err
 	}
-	spec, err := component.ParseRepo(o.to)
-	if err != nil {
-		return usageErr(fmt.Errorf("--to: %w", err))
-	}
-	repo, err := g.openComponentRepo(spec, true)
-	if err != nil {
+	if co.Repository, err = g.repoOptions(); err != nil {
 		return err
 	}
-	images, err := g.remoteStore()
+	out, err := release.Create(ctx, data, o.to, co)
+	if errors.Is(err, release.ErrVersionExists) {
+		return withHint(err, "pass --overwrite to replace it, or give the new content a new version")
+	}
 	if err != nil {
-		repo.Abort()
 		return err
-	}
-	var out []createdVersion
-	for _, s := range specs {
-		res, err := construct.Build(ctx, s, construct.Options{Resolver: images, Now: now, Scheme: scheme, SkipDigestGeneration: o.skipDigests})
-		if err != nil {
-			repo.Abort()
-			return err
-		}
-		cv, err := writeVersion(ctx, repo, res, o.overwrite)
-		if err != nil {
-			repo.Abort()
-			return err
-		}
-		out = append(out, cv)
-	}
-	if err := repo.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", spec, err)
 	}
 	return g.print(out, func(t *tableWriter) {
 		t.row("COMPONENT", "VERSION", "DIGEST", "TARGET", "")
@@ -145,42 +88,35 @@ func (g *globals) runCreate(ctx context.Context, o createOptions) error {
 	})
 }
 
-// writeVersion writes a built version, unless REPO holds it already.
-func writeVersion(ctx context.Context, repo *componentRepo, res *construct.Result, overwrite bool) (createdVersion, error) {
-	d := res.Descriptor
-	var blobs []ocireg.LocalBlob
-	var descs []v1.Descriptor
-	seen := map[v1.Hash]bool{}
-	for _, b := range res.Blobs {
-		if seen[b.Descriptor.Digest] {
-			continue
+// createOptions reads --var (over the environment), --scheme and
+// --creation-time.
+func (o createOptions) createOptions() (release.CreateOptions, error) {
+	co := release.CreateOptions{File: o.file, Vars: map[string]string{}, SkipDigests: o.skipDigests, Overwrite: o.overwrite}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		co.Vars[k] = v
+	}
+	for _, kv := range o.vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return co, usageErr(fmt.Errorf("--var %q: want NAME=VALUE", kv))
 		}
-		seen[b.Descriptor.Digest] = true
-		descs = append(descs, b.Descriptor)
-		blobs = append(blobs, ocireg.LocalBlob{Descriptor: b.Descriptor, Open: func(context.Context) (io.ReadCloser, error) { return b.Open() }})
+		co.Vars[k] = v
 	}
-	cv := createdVersion{Component: d.Name, Version: d.Version, Target: repo.display()}
-	art, err := ocireg.Manifest(d, descs, ocireg.WriteOptions{})
+	switch o.scheme {
+	case "v2":
+		co.Scheme = component.SchemeV2
+	case "v3alpha1", "ocm.software/v3alpha1":
+		co.Scheme = component.SchemeV3Alpha1
+	default:
+		return co, usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", o.scheme))
+	}
+	now, err := creationClock(o.creationTime)
 	if err != nil {
-		return cv, fmt.Errorf("encoding %s:%s: %w", d.Name, d.Version, err)
+		return co, usageErr(err)
 	}
-	cv.Digest = art.Manifest.Digest
-	have, err := repo.Resolve(ctx, d.Name, d.Version)
-	switch {
-	case err == nil && have.Digest == cv.Digest:
-		cv.State = "unchanged"
-		return cv, nil
-	case err == nil && !overwrite:
-		return cv, withHint(fmt.Errorf("%s:%s is in %s already, with other content (%s)", d.Name, d.Version, repo.spec, have.Digest),
-			"pass --overwrite to replace it, or give the new content a new version")
-	case err != nil && !errors.Is(err, oci.ErrNotFound):
-		return cv, fmt.Errorf("looking up %s:%s in %s: %w", d.Name, d.Version, repo.spec, err)
-	}
-	if _, err := repo.Write(ctx, d, blobs, ocireg.WriteOptions{}); err != nil {
-		return cv, fmt.Errorf("writing %s:%s to %s: %w", d.Name, d.Version, repo.spec, err)
-	}
-	cv.State = "written"
-	return cv, nil
+	co.Now = now
+	return co, nil
 }
 
 // creationClock is the clock for creationTime: the flag, SOURCE_DATE_EPOCH, or now.

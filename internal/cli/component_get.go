@@ -2,13 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/repository"
 )
 
 func newComponentGetCmd(g *globals) *cobra.Command {
@@ -25,68 +27,59 @@ schema v2 and ocm.software/v3alpha1).`,
   ferry component get ./ctf//example.com/podinfo:6.3.5 -o yaml --scheme v3alpha1`,
 		Args: exactArgs("REPO[//NAME[:VERSION]]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var sch component.Scheme
-			switch scheme {
-			case "":
-			case "v2":
-				sch = component.SchemeV2
-			case "v3alpha1", "ocm.software/v3alpha1":
-				sch = component.SchemeV3Alpha1
-			default:
-				return usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", scheme))
-			}
-			ctx := cmd.Context()
-			var ref component.Ref
-			if strings.Contains(args[0], "//") && !strings.HasSuffix(args[0], "//") {
-				var err error
-				if ref, err = parseComponentRef(args[0], false); err != nil {
-					return err
-				}
-			} else {
-				spec, err := component.ParseRepo(strings.TrimSuffix(args[0], "//"))
-				if err != nil {
-					return usageErr(err)
-				}
-				ref.Repo = spec
-			}
-			repo, err := g.openComponentRepo(ref.Repo, false)
-			if err != nil {
-				return err
-			}
-			defer repo.Close()
-			names := []string{ref.Component}
-			if ref.Component == "" {
-				if names, err = repo.Components(ctx); err != nil {
-					return fmt.Errorf("listing components in %s: %w", repo.spec, err)
-				}
-			}
-			var descs []*component.Descriptor
-			for _, name := range names {
-				r := ref
-				r.Component = name
-				versions, err := versionsOf(ctx, repo, r)
-				if err != nil {
-					return err
-				}
-				for _, v := range versions {
-					cv, err := repo.Get(ctx, name, v)
-					if err != nil {
-						return fmt.Errorf("reading %s:%s from %s: %w", name, v, repo.spec, err)
-					}
-					d := cv.Descriptor
-					if sch != "" && sch != d.SchemeOrDefault() {
-						if d, err = component.Convert(d, sch); err != nil {
-							return fmt.Errorf("converting %s:%s to %s: %w", name, v, sch, err)
-						}
-					}
-					descs = append(descs, d)
-				}
-			}
-			return g.printDescriptors(descs, repo.display())
+			return g.runComponentGet(cmd.Context(), args[0], scheme)
 		},
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "", "descriptor schema to print: v2 or v3alpha1 (default: as stored)")
 	return cmd
+}
+
+func (g *globals) runComponentGet(ctx context.Context, refArg, scheme string) error {
+	var sch component.Scheme
+	switch scheme {
+	case "":
+	case "v2":
+		sch = component.SchemeV2
+	case "v3alpha1", "ocm.software/v3alpha1":
+		sch = component.SchemeV3Alpha1
+	default:
+		return usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", scheme))
+	}
+	repo, versions, err := g.readVersions(ctx, refArg)
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	descs := make([]*component.Descriptor, 0, len(versions))
+	for _, cv := range versions {
+		d := cv.Descriptor
+		if sch != "" && sch != d.SchemeOrDefault() {
+			if d, err = component.Convert(d, sch); err != nil {
+				return fmt.Errorf("converting %s:%s to %s: %w", d.Name, d.Version, sch, err)
+			}
+		}
+		descs = append(descs, d)
+	}
+	return g.printDescriptors(descs, repo.String())
+}
+
+// readVersions opens the repository of REPO[//NAME[:VERSION]] and reads
+// the versions it names; the caller closes the repository.
+func (g *globals) readVersions(ctx context.Context, refArg string) (*repository.Repository, []*ocireg.Version, error) {
+	refs, err := component.ParseSources([]string{refArg})
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	repo, err := g.openRepo(ctx, refs[0].Repo, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	versions, err := repo.Read(ctx, refs[0])
+	if err != nil {
+		repo.Close()
+		return nil, nil, err
+	}
+	return repo, versions, nil
 }
 
 // printDescriptors prints descriptors as a table of versions, as YAML

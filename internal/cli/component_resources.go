@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -34,26 +33,16 @@ the digest added.`,
   ferry component resources registry.local:5000/air//example.com/podinfo:6.3.5 -o json`,
 		Args: exactArgs("REPO//NAME[:VERSION]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseComponentRef(args[0], false)
+			if _, err := parseComponentRef(args[0], false); err != nil {
+				return err
+			}
+			repo, versions, err := g.readVersions(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			repo, err := g.openComponentRepo(ref.Repo, false)
-			if err != nil {
-				return err
-			}
-			defer repo.Close()
-			versions, err := versionsOf(ctx, repo, ref)
-			if err != nil {
-				return err
-			}
+			repo.Close()
 			var rows []resourceRow
-			for _, v := range versions {
-				cv, err := repo.Get(ctx, ref.Component, v)
-				if err != nil {
-					return fmt.Errorf("reading %s:%s from %s: %w", ref.Component, v, repo.spec, err)
-				}
+			for _, cv := range versions {
 				d := cv.Descriptor
 				for _, r := range d.Resources {
 					rows = append(rows, resourceRow{Component: d.Name + ":" + d.Version, Name: r.Name, Version: r.Version,

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/component/ocireg"
-	"github.com/ferry-oci/ferry/resource"
-	"github.com/ferry-oci/ferry/transfer"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/release"
 )
 
 type signFlags struct {
@@ -45,60 +42,7 @@ signature. 'ocm verify componentversion' accepts the result.`,
   ferry component sign registry.local:5000/air//example.com/podinfo:6.3.5 --signature site --private-key site.pem`,
 		Args: exactArgs("REPO//NAME:VERSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseComponentRef(args[0], true)
-			if err != nil {
-				return err
-			}
-			opts, err := f.signOptions()
-			if err != nil {
-				return err
-			}
-			pem, err := os.ReadFile(f.keyFile)
-			if err != nil {
-				return usageErr(fmt.Errorf("--private-key: %w", err))
-			}
-			key, err := component.ParsePrivateKey(pem)
-			if err != nil {
-				return fmt.Errorf("reading private key %s: %w", f.keyFile, err)
-			}
-			ctx := cmd.Context()
-			repo, err := g.openComponentRepo(ref.Repo, true)
-			if err != nil {
-				return err
-			}
-			cv, src, err := g.readVersion(ctx, repo, ref.Component, ref.Version)
-			if err != nil {
-				repo.Abort()
-				return err
-			}
-			d := cv.Descriptor
-			opts.ResourceDigest = func(r component.Resource) (*component.DigestSpec, error) {
-				return src.Digest(ctx, &r, r.Digest)
-			}
-			opts.Recompute = true
-			opts.ReferenceDigest = func(r component.Reference) (*component.DigestSpec, error) {
-				return referenceDigest(ctx, repo, r, opts)
-			}
-			if err := component.Sign(d, f.signature, key, opts); err != nil {
-				repo.Abort()
-				return err
-			}
-			blobs := make([]ocireg.LocalBlob, 0, len(cv.LocalBlobs()))
-			for _, b := range cv.LocalBlobs() {
-				blobs = append(blobs, ocireg.LocalBlob{Descriptor: b.Descriptor})
-			}
-			if _, err := repo.Write(ctx, d, blobs, ocireg.WriteOptions{Creator: cv.Annotations[ocireg.AnnotationCreator]}); err != nil {
-				repo.Abort()
-				return fmt.Errorf("writing signed %s:%s to %s: %w", d.Name, d.Version, repo.spec, err)
-			}
-			if err := repo.Close(); err != nil {
-				return err
-			}
-			sig := d.Signatures[d.SignatureIndex(f.signature)]
-			return g.print(sig, func(t *tableWriter) {
-				printDigests(t, d)
-				t.row(fmt.Sprintf("signed %s:%s as %q (digest %s)", d.Name, d.Version, f.signature, sig.Digest))
-			})
+			return g.runSign(cmd.Context(), args[0], f)
 		},
 	}
 	f.add(cmd, "private-key", "PEM file with the RSA private key")
@@ -122,37 +66,46 @@ func (f *signFlags) signOptions() (component.SignOptions, error) {
 	return component.SignOptions{Algorithm: f.algorithm, Hash: h, Normalisation: f.normalisation}, nil
 }
 
-// readVersion reads a component version and a resource.Source for its content.
-func (g *globals) readVersion(ctx context.Context, repo *componentRepo, name, version string) (*ocireg.Version, *resource.Source, error) {
-	cv, err := repo.Get(ctx, name, version)
+func (g *globals) runSign(ctx context.Context, refArg string, f signFlags) error {
+	ref, err := parseComponentRef(refArg, true)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s:%s from %s: %w", name, version, repo.spec, err)
+		return err
 	}
-	images, err := g.remoteStore()
+	opts, err := f.signOptions()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return cv, &resource.Source{Version: cv, Store: repo.Store(), Images: images}, nil
+	pem, err := os.ReadFile(f.keyFile)
+	if err != nil {
+		return usageErr(fmt.Errorf("--private-key: %w", err))
+	}
+	key, err := component.ParsePrivateKey(pem)
+	if err != nil {
+		return fmt.Errorf("reading private key %s: %w", f.keyFile, err)
+	}
+	repo, err := g.openRepo(ctx, ref.Repo, true)
+	if err != nil {
+		return err
+	}
+	d, err := release.Sign(ctx, repo, ref.Component, ref.Version, f.signature, key, repo.Registry(), opts)
+	if err != nil {
+		repo.Abort()
+		return err
+	}
+	if err := repo.Close(); err != nil {
+		return err
+	}
+	return g.printSignature(d, f.signature, "signed %s:%s as %q (digest %s)")
 }
 
-// referenceDigest is the digest of a referenced version in the same
-// repository, with its own resource and reference digests filled in.
-func referenceDigest(ctx context.Context, repo *componentRepo, r component.Reference, opts component.SignOptions) (*component.DigestSpec, error) {
-	cv, err := repo.Get(ctx, r.ComponentName, r.Version)
-	if err != nil {
-		return nil, fmt.Errorf("reference %s: reading %s:%s: %w", r.Name, r.ComponentName, r.Version, err)
-	}
-	for _, res := range cv.Descriptor.Resources {
-		if res.Digest == nil && !res.Access.IsNone() {
-			return nil, fmt.Errorf("reference %s: %s:%s resource %s has no digest: sign that version first", r.Name, r.ComponentName, r.Version, res.Name)
-		}
-	}
-	h := opts.Hash
-	if h == 0 {
-		h = crypto.SHA256
-	}
-	d, err := component.DescriptorDigest(cv.Descriptor, opts.Normalisation, h)
-	return &d, err
+// printSignature prints a descriptor's resource digests and a line about
+// its signature.
+func (g *globals) printSignature(d *component.Descriptor, signature, line string) error {
+	sig := d.Signatures[d.SignatureIndex(signature)]
+	return g.print(sig, func(t *tableWriter) {
+		printDigests(t, d)
+		t.row(fmt.Sprintf(line, d.Name, d.Version, signature, sig.Digest))
+	})
 }
 
 func newComponentVerifyCmd(g *globals) *cobra.Command {
@@ -169,53 +122,7 @@ point at, so that a resource changed after signing is found too.`,
 		Example: `  ferry component verify ./ctf//example.com/podinfo:6.3.5 --signature acme --public-key acme.pub`,
 		Args:    exactArgs("REPO//NAME:VERSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseComponentRef(args[0], true)
-			if err != nil {
-				return err
-			}
-			pem, err := os.ReadFile(f.keyFile)
-			if err != nil {
-				return usageErr(fmt.Errorf("--public-key: %w", err))
-			}
-			pub, err := component.ParsePublicKey(pem)
-			if err != nil {
-				return fmt.Errorf("reading public key %s: %w", f.keyFile, err)
-			}
-			ctx := cmd.Context()
-			repo, err := g.openComponentRepo(ref.Repo, false)
-			if err != nil {
-				return err
-			}
-			defer repo.Close()
-			cv, src, err := g.readVersion(ctx, repo, ref.Component, ref.Version)
-			if err != nil {
-				return err
-			}
-			d := cv.Descriptor
-			if err := component.Verify(d, f.signature, pub); err != nil {
-				if errors.Is(err, component.ErrNoSignature) {
-					return withHint(err, "sign it with 'ferry component sign --signature %s', or name one of its signatures", f.signature)
-				}
-				return err
-			}
-			if localOnly {
-				src.Images = nil
-			}
-			if err := verifyResources(ctx, src); err != nil {
-				if !localOnly && !errors.Is(err, component.ErrDigestChanged) {
-					return withHint(err, "the signature is valid; to check only the content stored with the version, pass --local-only")
-				}
-				return err
-			}
-			sig := d.Signatures[d.SignatureIndex(f.signature)]
-			return g.print(sig, func(t *tableWriter) {
-				printDigests(t, d)
-				what := "every resource digest"
-				if localOnly {
-					what = "the digests of the resources stored with it"
-				}
-				t.row(fmt.Sprintf("verified %s:%s: signature %q and %s (digest %s)", d.Name, d.Version, f.signature, what, sig.Digest))
-			})
+			return g.runVerify(cmd.Context(), args[0], f, localOnly)
 		},
 	}
 	f.add(cmd, "public-key", "PEM file with the RSA public key or certificate")
@@ -223,31 +130,49 @@ point at, so that a resource changed after signing is found too.`,
 	return cmd
 }
 
-// verifyResources recomputes the digest of every resource from its content.
-func verifyResources(ctx context.Context, src *resource.Source) error {
-	d := src.Version.Descriptor
-	for i := range d.Resources {
-		r := &d.Resources[i]
-		if r.Digest == nil || r.Digest.IsExcluded() || r.Access.IsNone() {
-			continue
-		}
-		if src.Images == nil && r.Access.Kind() == component.AccessOCIArtifact {
-			continue
-		}
-		if from, ok := filteredFrom(r); ok && from == "sha256:"+r.Digest.Value {
-			// A copy filtered to some platforms (ferry transfer --platform)
-			// names another index than the signed one, and says so.
-			continue
-		}
-		got, err := src.Digest(ctx, r, r.Digest)
-		if err != nil {
-			return fmt.Errorf("verifying content: %w", err)
-		}
-		if got.Value != r.Digest.Value {
-			return fmt.Errorf("verifying %s: content digest %s differs from the signed %s: %w", src.Name(r), got, r.Digest, component.ErrDigestChanged)
-		}
+func (g *globals) runVerify(ctx context.Context, refArg string, f signFlags, localOnly bool) error {
+	ref, err := parseComponentRef(refArg, true)
+	if err != nil {
+		return err
 	}
-	return nil
+	pem, err := os.ReadFile(f.keyFile)
+	if err != nil {
+		return usageErr(fmt.Errorf("--public-key: %w", err))
+	}
+	pub, err := component.ParsePublicKey(pem)
+	if err != nil {
+		return fmt.Errorf("reading public key %s: %w", f.keyFile, err)
+	}
+	repo, err := g.openRepo(ctx, ref.Repo, false)
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	var images oci.Reader
+	if !localOnly {
+		images = repo.Registry()
+	}
+	d, err := release.Verify(ctx, repo, ref.Component, ref.Version, f.signature, pub, images)
+	if err != nil {
+		return verifyCmdHint(err, f.signature, localOnly)
+	}
+	what := "every resource digest"
+	if localOnly {
+		what = "the digests of the resources stored with it"
+	}
+	return g.printSignature(d, f.signature, "verified %s:%s: signature %q and "+what+" (digest %s)")
+}
+
+// verifyCmdHint says what to do after a failed 'component verify'.
+func verifyCmdHint(err error, signature string, localOnly bool) error {
+	var ce *release.ContentError
+	switch {
+	case errors.Is(err, component.ErrNoSignature):
+		return withHint(err, "sign it with 'ferry component sign --signature %s', or name one of its signatures", signature)
+	case errors.As(err, &ce) && !localOnly && !errors.Is(err, component.ErrDigestChanged):
+		return withHint(err, "the signature is valid; to check only the content stored with the version, pass --local-only")
+	}
+	return err
 }
 
 func printDigests(t *tableWriter, d *component.Descriptor) {
@@ -256,15 +181,4 @@ func printDigests(t *tableWriter, d *component.Descriptor) {
 			t.row(fmt.Sprintf("  resource %d: %s: digest %s", i, r.Name, r.Digest))
 		}
 	}
-}
-
-// filteredFrom returns the signed digest a platform-filtered copy records.
-func filteredFrom(r *component.Resource) (string, bool) {
-	for _, l := range r.Labels {
-		var v string
-		if l.Name == transfer.LabelFilteredFrom && json.Unmarshal(l.Value, &v) == nil {
-			return v, true
-		}
-	}
-	return "", false
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/release"
+	"github.com/ferry-oci/ferry/repository"
 )
 
 // Exit codes.
@@ -51,8 +53,7 @@ func report(w io.Writer, err error) int {
 		return exitOK
 	}
 	code := exitFailure
-	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if isUsage(err) {
 		code = exitUsage
 	}
 	msg := strings.TrimSpace(err.Error())
@@ -64,6 +65,12 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintf(w, "hint: %s\n", h)
 	}
 	return code
+}
+
+// isUsage reports whether err is an error in how ferry was called.
+func isUsage(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue) || errors.Is(err, release.ErrUsage) || isCobraUsage(err)
 }
 
 // isCobraUsage recognises the argument errors cobra makes itself.
@@ -80,8 +87,7 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if isUsage(err) {
 		return "run 'ferry help' or add --help to the command for its usage"
 	}
 	host := remote.Host(err)
@@ -89,6 +95,8 @@ func hintFor(err error) string {
 		host = "the registry"
 	}
 	switch {
+	case errors.Is(err, repository.ErrNoArchive):
+		return "the CTF archive does not exist; for a registry, name its host (registry.local:5000/path) or use the OCIRegistry:: prefix"
 	case isUntrustedCertificate(err):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority: pass --ca-file with the CA that signed it (or add the CA to the system trust store)", host)
 	case isClientCertRequired(err):

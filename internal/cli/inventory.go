@@ -7,8 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/bundle"
-	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/release"
 )
 
 func newInventoryCmd(g *globals) *cobra.Command {
@@ -40,16 +39,13 @@ A registry cannot list its repositories reliably, so the components are named.`,
 			if err := checkFileName(file); err != nil {
 				return err
 			}
-			repo, versions, err := g.sourceVersions(ctx, args)
+			ro, err := g.repoOptions()
 			if err != nil {
 				return err
 			}
-			defer repo.Close()
-			var refs []component.Ref
-			refs = append(refs, versions...)
-			inv, err := bundle.TakeInventory(ctx, repo.Repository, refs)
+			inv, err := release.Inventory(ctx, args, ro)
 			if err != nil {
-				return fmt.Errorf("taking the inventory of %s: %w", repo.spec, err)
+				return err
 			}
 			b := inv.Marshal()
 			if file == "" {

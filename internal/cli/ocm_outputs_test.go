@@ -2,12 +2,14 @@ package cli
 
 import (
 	"encoding/json"
-	"github.com/ferry-oci/ferry/internal/fixture"
-	"github.com/ferry-oci/ferry/internal/registrytest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferry-oci/ferry/internal/fixture"
+	"github.com/ferry-oci/ferry/internal/registrytest"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // sharedDir returns ../shared beside the checkout (where CI puts it), or
@@ -133,7 +135,7 @@ func TestComponentCreateIsReproducible(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("create #%d: %s", i+1, stderr)
 		}
-		var created []createdVersion
+		var created []release.CreatedVersion
 		if err := json.Unmarshal([]byte(stdout), &created); err != nil || len(created) != 3 {
 			t.Fatalf("create printed %q: %v", stdout, err)
 		}

@@ -18,7 +18,7 @@ import (
 type progress struct {
 	g     *globals
 	what  string
-	total int64
+	total atomic.Int64
 	done  atomic.Int64
 	bar   *progressbar.ProgressBar
 	stopC chan struct{}
@@ -30,7 +30,8 @@ type progress struct {
 const plainEvery = 5 * time.Second
 
 func (g *globals) newProgress(what string, total int64) *progress {
-	p := &progress{g: g, what: what, total: total, start: time.Now()}
+	p := &progress{g: g, what: what, start: time.Now()}
+	p.total.Store(total)
 	if g.noProgress || g.output != "table" && !isTerminal(g.stderr) {
 		return p
 	}
@@ -66,11 +67,12 @@ func (g *globals) newProgress(what string, total int64) *progress {
 
 func (p *progress) line() {
 	d := p.done.Load()
+	total := p.total.Load()
 	pct := 100.0
-	if p.total > 0 {
-		pct = float64(d) * 100 / float64(p.total)
+	if total > 0 {
+		pct = float64(d) * 100 / float64(total)
 	}
-	p.g.logger().Info(p.what, "done", sizeString(d), "of", sizeString(p.total), "percent", fmt.Sprintf("%.0f", pct),
+	p.g.logger().Info(p.what, "done", sizeString(d), "of", sizeString(total), "percent", fmt.Sprintf("%.0f", pct),
 		"elapsed", time.Since(p.start).Round(time.Second).String())
 }
 
@@ -78,6 +80,12 @@ func (p *progress) line() {
 func (p *progress) event(e transfer.Event) {
 	var n int64
 	switch {
+	case e.Kind == transfer.Planned:
+		p.total.Store(e.Size)
+		if p.bar != nil {
+			p.bar.ChangeMax64(e.Size)
+		}
+		return
 	case e.Kind == transfer.BlobBytes:
 		n = e.Size
 	case e.Kind == transfer.BlobDone && e.Outcome != transfer.Copied:

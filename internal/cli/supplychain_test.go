@@ -60,8 +60,8 @@ func TestSupplyChainBundle(t *testing.T) {
 
 	p635, p636 := podinfoSample(t)
 	reg, repo := seedRelease(t, testimage.Set{p635, p636},
-		release{name: "example.com/podinfo", version: "6.3.5", images: []testimage.Named{p635}, text: "signed"},
-		release{name: "example.com/podinfo", version: "6.3.6", images: []testimage.Named{p636}, text: "images unsigned"})
+		testRelease{name: "example.com/podinfo", version: "6.3.5", images: []testimage.Named{p635}, text: "signed"},
+		testRelease{name: "example.com/podinfo", version: "6.3.6", images: []testimage.Named{p636}, text: "images unsigned"})
 	s, err := remote.New()
 	if err != nil {
 		t.Fatal(err)

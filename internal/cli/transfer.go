@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/transfer"
+	"github.com/ferry-oci/ferry/release"
 )
 
 type transferOptions struct {
@@ -80,120 +76,22 @@ command again resumes where it stopped, sending nothing twice.`,
 }
 
 func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg string, o transferOptions) error {
-	ctx := cmd.Context()
-	checks, verifyImage, err := o.verify.gates()
+	ro, err := g.releaseOptions(o.verify, o.platforms, o.noAttachments, o.jobs)
 	if err != nil {
 		return err
 	}
-	var refs []component.Ref
-	for _, s := range srcArgs {
-		if strings.Contains(s, "//") && !strings.HasSuffix(s, "//") {
-			ref, err := parseComponentRef(s, false)
-			if err != nil {
-				return err
-			}
-			refs = append(refs, ref)
-			continue
-		}
-		spec, err := component.ParseRepo(strings.TrimSuffix(s, "//"))
-		if err != nil {
-			return usageErr(err)
-		}
-		refs = append(refs, component.Ref{Repo: spec})
-	}
-	for _, r := range refs[1:] {
-		if r.Repo.String() != refs[0].Repo.String() {
-			return usageErr(fmt.Errorf("all SRC arguments must be in one repository: %s and %s differ; run one transfer per repository", refs[0].Repo, r.Repo))
-		}
-	}
-	dstSpec, err := component.ParseRepo(dstArg)
-	if err != nil {
-		return usageErr(err)
-	}
-	src, err := g.openComponentRepo(refs[0].Repo, false)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	// Expand "every version" and "every component" into versions.
-	var versions []component.Ref
-	for _, r := range refs {
-		names := []string{r.Component}
-		if r.Component == "" {
-			if names, err = src.Components(ctx); err != nil {
-				return fmt.Errorf("listing components in %s: %w (name them: REPO//NAME)", src.spec, err)
-			}
-		}
-		for _, n := range names {
-			rr := r
-			rr.Component = n
-			vs, err := versionsOf(ctx, src, rr)
-			if err != nil {
-				return err
-			}
-			for _, v := range vs {
-				rr.Version = v
-				versions = append(versions, rr)
-			}
-		}
-	}
-	dst, err := g.openComponentRepo(dstSpec, !o.dryRun)
-	if err != nil {
-		return err
-	}
-	images, err := g.remoteStore()
-	if err != nil {
-		dst.Abort()
-		return err
-	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
-	defer sources.Close()
-	target := transfer.Target{Repository: dst.Repository, Scheme: dstSpec.Scheme, Intermediate: dst.intermediate()}
-	spool := ""
-	if o.artifactSets {
-		if !target.Intermediate {
-			dst.Abort()
-			return usageErr(fmt.Errorf("--ocm-artifact-sets stores images inside a CTF archive; %s is a registry", dstSpec))
-		}
-		if len(o.platforms) > 0 {
-			dst.Abort()
-			return usageErr(errors.New("--ocm-artifact-sets stores whole images: it does not combine with --platform"))
-		}
-		dir, err := os.MkdirTemp("", "ferry-sets-")
-		if err != nil {
-			dst.Abort()
-			return err
-		}
-		defer os.RemoveAll(dir)
-		spool = dir
-	}
-	platforms, err := parsePlatforms(o.platforms)
-	if err != nil {
-		dst.Abort()
-		return err
-	}
-	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target,
-		transfer.ComponentOptions{Recursive: o.recursive, ByReference: o.byReference, Overwrite: o.overwrite, Verify: checks, ArtifactSets: spool,
-			Plan: transfer.PlanOptions{Platforms: platforms, NoAttachments: o.noAttachments, VerifyImage: verifyImage}})
-	if err != nil {
-		dst.Abort()
-		return verifyHint(fmt.Errorf("planning the transfer to %s: %w", dstSpec, err))
-	}
-	if o.dryRun {
-		dst.Abort()
-		return g.printPlan(plan)
-	}
-	bar := g.newProgress("transferring to "+dstSpec.String(), plan.Stats().TargetBytes)
-	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), transfer.Options{Jobs: o.jobs, Progress: bar.event, Logger: g.logger()})
+	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
+	bar := g.newProgress("transferring to "+dstArg, 0)
+	ro.Progress = bar.event
+	res, err := release.Transfer(cmd.Context(), srcArgs, dstArg, ro)
 	bar.stop()
 	if err != nil {
-		dst.Abort()
-		return verifyHint(fmt.Errorf("transferring to %s: %w", dstSpec, err))
+		return verifyHint(err)
 	}
-	if err := dst.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", dstSpec, err)
+	if o.dryRun {
+		return g.printPlan(res.Plan)
 	}
-	return g.printReport(rep, o.reportFile)
+	return g.printReport(res.Report, o.reportFile)
 }
 
 // parsePlatforms parses --platform values (os/arch[/variant]).

@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"context"
 	"crypto"
 	"errors"
 	"fmt"
 	"os"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/cosign"
-	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -32,15 +29,25 @@ func (f *verifyFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.imageKeys, "verify-images-key", nil, "refuse images without a cosign signature that verifies with the public key in `FILE` (PEM; repeatable: any key will do)")
 }
 
-// gates returns the component signature checks and the image verifier
-// (nil without --verify-images-key) the flags ask for.
-func (f *verifyFlags) gates() ([]transfer.SignatureCheck, transfer.ImageVerifier, error) {
-	checks, err := f.componentChecks()
-	if err != nil {
-		return nil, nil, err
+// releaseOptions are the options of a transfer, bundle create or import:
+// the repositories' options, the gates, platforms, attachments and jobs.
+func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachments bool, jobs int) (release.Options, error) {
+	var o release.Options
+	var err error
+	if o.Verify, err = f.componentChecks(); err != nil {
+		return o, err
 	}
-	iv, err := f.imageVerifier()
-	return checks, iv, err
+	if o.VerifyImage, err = f.imageVerifier(); err != nil {
+		return o, err
+	}
+	if o.Platforms, err = parsePlatforms(platforms); err != nil {
+		return o, err
+	}
+	if o.Repository, err = g.repoOptions(); err != nil {
+		return o, err
+	}
+	o.NoAttachments, o.Jobs, o.Logger = noAttachments, jobs, g.logger()
+	return o, nil
 }
 
 // componentChecks returns the signature checks of the flags.
@@ -81,17 +88,7 @@ func (f *verifyFlags) imageVerifier() (transfer.ImageVerifier, error) {
 		}
 		keys = append(keys, pub)
 	}
-	return func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error) {
-		sigs, err := cosign.Verify(ctx, src, repo, d, keys...)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]bom.Signature, 0, len(sigs))
-		for _, s := range sigs {
-			out = append(out, bom.Signature{Kind: bom.KindCosign, Digest: s.Digest.String(), Verified: true, Key: s.KeyID})
-		}
-		return out, nil
-	}, nil
+	return release.ImageVerifier(keys...), nil
 }
 
 // verifyHint explains a refusal of the gates.

@@ -1,0 +1,126 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/construct"
+	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/repository"
+)
+
+// ErrVersionExists: the repository holds the version with other content,
+// and it was not to be overwritten.
+var ErrVersionExists = errors.New("the version exists with other content")
+
+// CreateOptions tune Create.
+type CreateOptions struct {
+	// File names the constructor (errors name it; relative input paths
+	// start from its directory).
+	File string
+	// Vars are the values of ${NAME} in the constructor.
+	Vars map[string]string
+	// Scheme is the descriptor schema to write; "" means v2.
+	Scheme component.Scheme
+	// Now is the clock for creationTime; nil means time.Now.
+	Now func() time.Time
+	// SkipDigests writes resources without digests.
+	SkipDigests bool
+	// Overwrite replaces a version the repository holds with other content.
+	Overwrite bool
+	// Repository opens the target.
+	Repository repository.Options
+}
+
+// CreatedVersion is one version Create made.
+type CreatedVersion struct {
+	Component string  `json:"component"`
+	Version   string  `json:"version"`
+	Digest    v1.Hash `json:"digest"`
+	Target    string  `json:"target"`
+	State     string  `json:"state"` // written, unchanged
+}
+
+// Create builds the component versions of an OCM constructor file (its
+// bytes in data) and writes them to the repository target names, created
+// when it is a CTF that does not exist. A version the repository holds
+// with the same content is left as it is; with other content it is an
+// error wrapping ErrVersionExists unless CreateOptions.Overwrite. Nothing
+// is written unless every version is built.
+func Create(ctx context.Context, data []byte, target string, o CreateOptions) ([]CreatedVersion, error) {
+	specs, err := construct.Parse(data, construct.ParseOptions{File: o.File, Vars: o.Vars})
+	if err != nil {
+		return nil, err
+	}
+	spec, err := component.ParseRepo(target)
+	if err != nil {
+		return nil, &UsageError{fmt.Errorf("--to: %w", err)}
+	}
+	ro := o.Repository
+	ro.Write = true
+	repo, err := repository.OpenRepo(ctx, spec, ro)
+	if err != nil {
+		return nil, err
+	}
+	var out []CreatedVersion
+	for _, s := range specs {
+		res, err := construct.Build(ctx, s, construct.Options{Resolver: repo.Registry(), Now: o.Now, Scheme: o.Scheme, SkipDigestGeneration: o.SkipDigests})
+		if err == nil {
+			var cv CreatedVersion
+			cv, err = writeVersion(ctx, repo, res, o.Overwrite)
+			out = append(out, cv)
+		}
+		if err != nil {
+			repo.Abort()
+			return nil, err
+		}
+	}
+	if err := repo.Close(); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", spec, err)
+	}
+	return out, nil
+}
+
+// writeVersion writes a built version, unless repo holds it already.
+func writeVersion(ctx context.Context, repo *repository.Repository, res *construct.Result, overwrite bool) (CreatedVersion, error) {
+	d := res.Descriptor
+	var blobs []ocireg.LocalBlob
+	var descs []v1.Descriptor
+	seen := map[v1.Hash]bool{}
+	for _, b := range res.Blobs {
+		if seen[b.Descriptor.Digest] {
+			continue
+		}
+		seen[b.Descriptor.Digest] = true
+		descs = append(descs, b.Descriptor)
+		blobs = append(blobs, ocireg.LocalBlob{Descriptor: b.Descriptor, Open: func(context.Context) (io.ReadCloser, error) { return b.Open() }})
+	}
+	cv := CreatedVersion{Component: d.Name, Version: d.Version, Target: repo.String()}
+	art, err := ocireg.Manifest(d, descs, ocireg.WriteOptions{})
+	if err != nil {
+		return cv, fmt.Errorf("encoding %s:%s: %w", d.Name, d.Version, err)
+	}
+	cv.Digest = art.Manifest.Digest
+	have, err := repo.Resolve(ctx, d.Name, d.Version)
+	switch {
+	case err == nil && have.Digest == cv.Digest:
+		cv.State = "unchanged"
+		return cv, nil
+	case err == nil && !overwrite:
+		return cv, fmt.Errorf("%s:%s is in %s already, with other content (%s): %w", d.Name, d.Version, repo.Spec, have.Digest, ErrVersionExists)
+	case err != nil && !errors.Is(err, oci.ErrNotFound):
+		return cv, fmt.Errorf("looking up %s:%s in %s: %w", d.Name, d.Version, repo.Spec, err)
+	}
+	if _, err := repo.Write(ctx, d, blobs, ocireg.WriteOptions{}); err != nil {
+		return cv, fmt.Errorf("writing %s:%s to %s: %w", d.Name, d.Version, repo.Spec, err)
+	}
+	cv.State = "written"
+	return cv, nil
+}

@@ -1,0 +1,284 @@
+// Package release carries OCM component versions, with every image and blob
+// their resources point at, between component repositories: one call plans
+// and runs a transfer (Transfer), writes an offline bundle (CreateBundle),
+// imports one (Import), or copies a single OCI artifact (CopyArtifact). Each
+// opens what it reads from, plans with package transfer, runs the plan with
+// its one copy engine, and cleans up after a failure itself: a Go program
+// and ferry's command line make the same call.
+package release
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"log/slog"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-oci/ferry/bom"
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/transfer"
+)
+
+// ErrUsage marks options that do not go together or an argument that
+// cannot be used; the error that wraps it says which.
+var ErrUsage = errors.New("bad usage")
+
+// UsageError is an error in how the operation was asked for (an argument
+// that does not parse, options that do not go together): errors.Is(err,
+// ErrUsage) holds for it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string        { return e.Err.Error() }
+func (e *UsageError) Unwrap() error        { return e.Err }
+func (e *UsageError) Is(target error) bool { return target == ErrUsage }
+
+func usageError(msg string) error { return &UsageError{errors.New(msg)} }
+
+// Options tune a transfer. The zero value copies every resource by value,
+// without referenced versions, with 8 copies at once.
+type Options struct {
+	// Recursive carries the referenced component versions too, first, each
+	// once.
+	Recursive bool
+	// ByReference keeps the accesses of images in other registries as they
+	// are; local blobs are copied all the same.
+	ByReference bool
+	// Overwrite replaces a version the target holds with different content.
+	Overwrite bool
+	// Platforms, when set, copies only these platforms of multi-platform
+	// images (their indexes are filtered and labelled with the signed digest).
+	Platforms []v1.Platform
+	// NoAttachments leaves out signatures, attestations, SBOMs and other
+	// referrers of the copied images.
+	NoAttachments bool
+	// Verify are the OCM signatures each version must carry (see
+	// transfer.ComponentOptions.Verify).
+	Verify []transfer.SignatureCheck
+	// VerifyImage, when set, must accept every image before it is planned
+	// (ImageVerifier makes one that checks cosign signatures).
+	VerifyImage transfer.ImageVerifier
+	// ArtifactSets stores images copied into a CTF or bundle as OCM artifact
+	// sets (local blobs), as `ocm transfer --copy-resources` writes them.
+	ArtifactSets bool
+	// DryRun plans and writes nothing: the Result has the Plan only.
+	DryRun bool
+	// Repository opens the repositories named by specification: the
+	// registry client to share (each registry is then pinged and
+	// authenticated once per run) and whether plain HTTP is allowed off
+	// loopback.
+	Repository repository.Options
+	// Images reads images that live in other registries than the source
+	// (ociArtifact accesses); nil means the source's registry client
+	// (Repository.Registry), or one with remote.New's defaults.
+	Images oci.Reader
+	// Jobs is how many blobs and manifests are in flight at once; <= 0
+	// means 8.
+	Jobs int
+	// Progress, when set, is called from many goroutines as the run goes.
+	Progress func(transfer.Event)
+	// Logger receives debug lines; nil means none.
+	Logger *slog.Logger
+}
+
+// Result is what a transfer planned and did.
+type Result struct {
+	Plan *transfer.Plan
+	// Report is what the run did; nil after a dry run.
+	Report *transfer.Report
+}
+
+// Transfer carries component versions from the repository the sources
+// name into the repository target names (specifications as
+// component.ParseSources and repository.Open read them: REPO//NAME[:VERSION]
+// or a repository alone for every component in it; a registry path or a
+// CTF archive, created when it is missing). See TransferVersions.
+func Transfer(ctx context.Context, sources []string, target string, o Options) (*Result, error) {
+	refs, err := component.ParseSources(sources)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	dstSpec, err := component.ParseRepo(target)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	src, err := repository.OpenRepo(ctx, refs[0].Repo, o.Repository)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	versions, err := src.Expand(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	ro := o.Repository
+	ro.Write = !o.DryRun
+	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
+	if err != nil {
+		return nil, err
+	}
+	return TransferVersions(ctx, src, versions, dst, o)
+}
+
+// TransferVersions carries the component versions refs of src (see
+// repository.Repository.Expand: a ref without a version names every
+// version, one without a component every component) into dst: it plans,
+// then copies blobs, manifests and tags, and writes the component
+// descriptors last. It takes dst over: it commits it (Close) when the
+// transfer succeeded, and discards what it wrote (Abort) otherwise and
+// after a dry run. src stays the caller's.
+func TransferVersions(ctx context.Context, src *repository.Repository, refs []component.Ref, dst *repository.Repository, o Options) (res *Result, err error) {
+	defer func() {
+		if err != nil || o.DryRun {
+			dst.Abort()
+		}
+	}()
+	if o.ArtifactSets && !dst.Intermediate() {
+		return nil, usageError("--ocm-artifact-sets stores images inside a CTF archive; " + dst.Spec.String() + " is a registry")
+	}
+	if o.ArtifactSets && len(o.Platforms) > 0 {
+		return nil, errArtifactSetsPlatforms
+	}
+	versions, err := src.Expand(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	images, err := o.images(src)
+	if err != nil {
+		return nil, err
+	}
+	spool := ""
+	if o.ArtifactSets {
+		if spool, err = os.MkdirTemp("", "ferry-sets-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(spool)
+	}
+	sources := &transfer.Sources{Store: src.Store(), Images: images}
+	defer sources.Close()
+	target := transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
+	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target, o.componentOptions(spool))
+	if err != nil {
+		return nil, &PlanError{What: "the transfer to " + dst.Spec.String(), Err: err}
+	}
+	if o.DryRun {
+		return &Result{Plan: plan}, nil
+	}
+	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
+	if err != nil {
+		return nil, &RunError{What: "transferring to " + dst.Spec.String(), Err: err}
+	}
+	if err := dst.Close(); err != nil {
+		return nil, &CommitError{Target: dst.Spec.String(), Err: err}
+	}
+	return &Result{Plan: plan, Report: rep}, nil
+}
+
+var errArtifactSetsPlatforms = usageError("--ocm-artifact-sets stores whole images: it does not combine with --platform")
+
+// images is the reader of images in other registries.
+func (o Options) images(src *repository.Repository) (oci.Reader, error) {
+	if o.Images != nil {
+		return o.Images, nil
+	}
+	if r := src.Registry(); r != nil {
+		return r, nil
+	}
+	return remote.New()
+}
+
+func (o Options) componentOptions(spool string) transfer.ComponentOptions {
+	return transfer.ComponentOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: o.Overwrite, Verify: o.Verify,
+		ArtifactSets: spool, Plan: o.planOptions()}
+}
+
+func (o Options) planOptions() transfer.PlanOptions {
+	return transfer.PlanOptions{Platforms: o.Platforms, NoAttachments: o.NoAttachments, VerifyImage: o.VerifyImage}
+}
+
+func (o Options) runOptions() transfer.Options {
+	return transfer.Options{Jobs: o.Jobs, Progress: o.Progress, Logger: o.Logger}
+}
+
+// CopyArtifact copies the OCI artifact src (an image, an index, a chart, …)
+// with every manifest and blob below it to dst, a repository with an
+// optional tag (none: src's tag), through store. Blobs dst has already are
+// skipped.
+func CopyArtifact(ctx context.Context, store oci.Store, src, dst oci.Ref, o Options) (*Result, error) {
+	if dst.Digest != (v1.Hash{}) {
+		return nil, usageError("destination " + dst.String() + ": name a repository or a tag, not a digest (the digest is the source's)")
+	}
+	if dst.Tag == "" {
+		dst.Tag = src.Tag
+	}
+	var tags []string
+	if dst.Tag != "" {
+		tags = []string{dst.Tag}
+	}
+	pl := transfer.NewPlanner(store, o.planOptions())
+	if _, err := pl.Add(ctx, src, dst.Repo(), tags, src.String()); err != nil {
+		return nil, &PlanError{What: "the copy of " + src.String(), Err: err}
+	}
+	plan := pl.Plan()
+	if o.DryRun {
+		return &Result{Plan: plan}, nil
+	}
+	rep, err := transfer.Run(ctx, plan, store, store, o.runOptions())
+	if err != nil {
+		return nil, &RunError{What: "copying " + src.String() + " to " + dst.String(), Err: err}
+	}
+	return &Result{Plan: plan, Report: rep}, nil
+}
+
+// ImageVerifier returns a transfer.ImageVerifier that accepts an image
+// with a cosign signature that verifies with any of keys, and records the
+// signatures it verified.
+func ImageVerifier(keys ...crypto.PublicKey) transfer.ImageVerifier {
+	return func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error) {
+		sigs, err := cosign.Verify(ctx, src, repo, d, keys...)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]bom.Signature, 0, len(sigs))
+		for _, s := range sigs {
+			out = append(out, bom.Signature{Kind: bom.KindCosign, Digest: s.Digest.String(), Verified: true, Key: s.KeyID})
+		}
+		return out, nil
+	}
+}
+
+// PlanError is a transfer that failed while it was planned: nothing was
+// written.
+type PlanError struct {
+	What string // "the transfer to reg.local/air"
+	Err  error
+}
+
+func (e *PlanError) Error() string { return "planning " + e.What + ": " + e.Err.Error() }
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// RunError is a transfer that failed while it copied: what was copied
+// stays (blobs and manifests, never a tag or descriptor over missing
+// content), and the same transfer again resumes.
+type RunError struct {
+	What string // "transferring to reg.local/air"
+	Err  error
+}
+
+func (e *RunError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *RunError) Unwrap() error { return e.Err }
+
+// CommitError is a target that could not be committed (a CTF tar written
+// when it is closed).
+type CommitError struct {
+	Target string
+	Err    error
+}
+
+func (e *CommitError) Error() string { return "writing " + e.Target + ": " + e.Err.Error() }
+func (e *CommitError) Unwrap() error { return e.Err }
