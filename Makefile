@@ -6,7 +6,7 @@ GO          ?= go
 BIN         := bin/ferry
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
-LDFLAGS     := -s -w -X github.com/ferry-oci/ferry/internal/cli.version=$(VERSION) -X github.com/ferry-oci/ferry/internal/cli.commit=$(COMMIT)
+LDFLAGS     := -s -w -X github.com/ferry-oci/ferry/internal/buildinfo.version=$(VERSION) -X github.com/ferry-oci/ferry/internal/buildinfo.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # -race doubles the cost of the registry-heavy packages; the CI budget (15 minutes on 2 cores) allows it.
 TESTFLAGS   ?= -race -timeout 12m

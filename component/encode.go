@@ -392,3 +392,41 @@ func (e encoder) v3(d *Descriptor) object {
 	e.addExtras(&o, d.Extra)
 	return o
 }
+
+// EncodeList writes descriptors as `ocm get componentversions` prints
+// them: format "yaml" gives each as a YAML document after a "---" line
+// (Encode), "json" an indented {"items": [...]} of EncodeJSON, each in the
+// descriptor's own scheme.
+func EncodeList(descs []*Descriptor, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	switch format {
+	case "yaml":
+		for _, d := range descs {
+			b, err := Encode(d, d.SchemeOrDefault())
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&buf, "---\n%s", b)
+		}
+		return buf.Bytes(), nil
+	case "json":
+		items := make([]json.RawMessage, 0, len(descs))
+		for _, d := range descs {
+			b, err := EncodeJSON(d, d.SchemeOrDefault())
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, b)
+		}
+		b, err := json.Marshal(map[string]any{"items": items})
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Indent(&buf, b, "", "  "); err != nil {
+			return nil, err
+		}
+		buf.WriteByte('\n')
+		return buf.Bytes(), nil
+	}
+	return nil, fmt.Errorf("encoding descriptors as %q: want yaml or json", format)
+}

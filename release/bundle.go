@@ -9,6 +9,7 @@ import (
 	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
@@ -23,7 +24,8 @@ type BundleOptions struct {
 	Resume bool
 	// MissingFrom leaves out what this inventory says the target holds.
 	MissingFrom *bundle.Inventory
-	// Tool names the writer in the bundle's metadata ("ferry v0.4.0").
+	// Tool names the writer in the bundle's metadata ("ferry v0.4.0");
+	// "" means this build of ferry.
 	Tool string
 }
 
@@ -59,6 +61,9 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 	versions, err := src.Expand(ctx, refs)
 	if err != nil {
 		return nil, err
+	}
+	if bo.Tool == "" {
+		bo.Tool = buildinfo.Tool()
 	}
 	w, err := bundle.Create(file, bundle.CreateOptions{VolumeSize: bo.VolumeSize, Resume: bo.Resume, MissingFrom: bo.MissingFrom, Jobs: o.Jobs})
 	if err != nil {

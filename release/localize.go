@@ -3,6 +3,7 @@ package release
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
@@ -34,6 +36,16 @@ type LocalizeOptions struct {
 	// Options are localize's own: --auto, --pin-digest, extra image fields,
 	// allowed images.
 	Options localize.Options
+	// Out, when set, is a directory the localized files are written into.
+	Out string
+	// Push, when it names a repository and tag, is where the localized files
+	// are published as a GitOps artifact (gitops.Publish) through Registry,
+	// with Publish's annotations (the revision defaults to the version and
+	// its digest) and signed by Signer when set.
+	Push     oci.Ref
+	Registry oci.Store
+	Publish  gitops.Options
+	Signer   crypto.Signer
 }
 
 // Localized is a localized manifests resource.
@@ -46,6 +58,8 @@ type Localized struct {
 	Original localize.Files
 	// Version is the component version the resource belongs to.
 	Version *ocireg.Version
+	// Pushed is where LocalizeOptions.Push published the files.
+	Pushed *gitops.Published
 }
 
 // Localize reads the manifests resource of the component version
@@ -80,7 +94,25 @@ func Localize(ctx context.Context, repo *repository.Repository, name, version st
 	if err != nil {
 		return out, fmt.Errorf("localizing %s: %w", out.Name, err)
 	}
-	return out, nil
+	return out, out.write(ctx, o)
+}
+
+// write writes the localized files where o says: a directory, a registry.
+func (l *Localized) write(ctx context.Context, o LocalizeOptions) error {
+	if o.Out != "" {
+		if err := localize.WriteFiles(o.Out, l.Files); err != nil {
+			return fmt.Errorf("writing %s: %w", o.Out, err)
+		}
+	}
+	if o.Push.Repository == "" {
+		return nil
+	}
+	if o.Publish.Revision == "" {
+		o.Publish.Revision = l.Version.Descriptor.Version + "@" + l.Version.Manifest.Digest.String()
+	}
+	var err error
+	l.Pushed, err = gitops.Publish(ctx, o.Registry, l.Files.FS(), o.Push, o.Publish, o.Signer)
+	return err
 }
 
 // localizationRules returns the rules o asks for.

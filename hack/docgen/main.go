@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/ferry-oci/ferry/internal/cli"
+	"github.com/ferry-oci/ferry/internal/refdoc"
 )
 
 func main() {
@@ -13,7 +14,7 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := cli.GenerateReference(dir); err != nil {
+	if err := refdoc.Generate(cli.Root(), dir); err != nil {
 		fmt.Fprintln(os.Stderr, "docgen:", err)
 		os.Exit(1)
 	}

@@ -69,18 +69,6 @@ func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, error) {
 }
 
 // pushed is what push and localize --push print.
-type pushed struct {
-	Reference string  `json:"reference"`
-	Digest    v1.Hash `json:"digest"`
-	// Signature is the cosign signature --sign-key attached.
-	Signature *pushedSignature `json:"signature,omitempty"`
-}
-
-type pushedSignature struct {
-	Reference string `json:"reference"` // the signature manifest, by tag and digest
-	Key       string `json:"key"`       // the public key's fingerprint
-}
-
 func newArtifactPushCmd(g *globals) *cobra.Command {
 	var f gitopsFlags
 	cmd := &cobra.Command{
@@ -161,30 +149,14 @@ func cosignPassword() ([]byte, error) {
 	return p, err
 }
 
-// pushGitOps builds and pushes a GitOps artifact, signs it when signer is
-// set, and says where it went.
-func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options, signer crypto.Signer) (*pushed, error) {
-	a, err := gitops.Build(files, opts)
-	if err != nil {
-		return nil, fmt.Errorf("packing the manifests: %w", err)
-	}
+// pushGitOps publishes files as a GitOps artifact at ref through the
+// run's registry client.
+func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options, signer crypto.Signer) (*gitops.Published, error) {
 	store, err := g.remoteStore()
 	if err != nil {
 		return nil, err
 	}
-	d, err := gitops.Push(ctx, store, ref, a)
-	if err != nil {
-		return nil, fmt.Errorf("pushing %s: %w", ref, err)
-	}
-	p := &pushed{Reference: ref.Repo() + ":" + ref.Tag + "@" + d.Digest.String(), Digest: d.Digest}
-	if signer != nil {
-		sig, err := cosign.Sign(ctx, store, ref.Repo(), d, signer)
-		if err != nil {
-			return nil, fmt.Errorf("signing %s: %w", p.Reference, err)
-		}
-		p.Signature = &pushedSignature{Reference: ref.Repo() + ":" + sig.Tag + "@" + sig.Digest.String(), Key: sig.KeyID}
-	}
-	return p, nil
+	return gitops.Publish(ctx, store, files, ref, opts, signer)
 }
 
 func newArtifactPullCmd(g *globals) *cobra.Command {

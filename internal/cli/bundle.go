@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -119,29 +117,6 @@ complete; platform filtering and image attachments do not apply to them.`,
 	return cmd
 }
 
-// parseSize reads a byte count with an optional unit: KB, MB, GB, TB (powers
-// of 1000), KiB, MiB, GiB, TiB (powers of 1024).
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = strings.TrimSpace(rest), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("size %q: want a positive number of bytes, optionally with KB, MB, GB, KiB, MiB or GiB", s)
-	}
-	return n * mult, nil
-}
-
 // createResult is what 'bundle create' prints.
 type createResult struct {
 	Bundle     string           `json:"bundle"`
@@ -181,9 +156,9 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 
 // bundleOptions reads --split, --resume and --missing-from.
 func (o bundleCreateOptions) bundleOptions() (release.BundleOptions, error) {
-	bo := release.BundleOptions{Resume: o.resume, Tool: "ferry " + buildVersion().Version}
+	bo := release.BundleOptions{Resume: o.resume}
 	if o.split != "" {
-		n, err := parseSize(o.split)
+		n, err := bundle.ParseSize(o.split)
 		if err != nil {
 			return bo, usageErr(fmt.Errorf("--split: %w", err))
 		}
@@ -244,7 +219,7 @@ func (g *globals) printBundle(r *release.BundleResult, reportFile string) error 
 			line += fmt.Sprintf("; left out %d blobs the target holds", res.LeftOut)
 		}
 		t.row(line)
-		if v := verifiedLine(md.BOM); v != "" {
+		if v := md.BOM.VerifiedSummary(); v != "" {
 			t.row(v)
 		}
 	})

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/construct"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -111,30 +110,10 @@ func (o createOptions) createOptions() (release.CreateOptions, error) {
 	default:
 		return co, usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", o.scheme))
 	}
-	now, err := creationClock(o.creationTime)
+	now, err := construct.Clock(o.creationTime)
 	if err != nil {
 		return co, usageErr(err)
 	}
 	co.Now = now
 	return co, nil
-}
-
-// creationClock is the clock for creationTime: the flag, SOURCE_DATE_EPOCH, or now.
-func creationClock(flag string) (func() time.Time, error) {
-	if flag != "" {
-		t, err := time.Parse(time.RFC3339, flag)
-		if err != nil {
-			return nil, fmt.Errorf("--creation-time %q: want RFC 3339 (2026-01-02T15:04:05Z)", flag)
-		}
-		return func() time.Time { return t }, nil
-	}
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
-		}
-		t := time.Unix(sec, 0).UTC()
-		return func() time.Time { return t }, nil
-	}
-	return time.Now, nil
 }

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -85,32 +83,12 @@ func (g *globals) readVersions(ctx context.Context, refArg string) (*repository.
 // printDescriptors prints descriptors as a table of versions, as YAML
 // documents, or as a JSON list, each as OCM encodes it.
 func (g *globals) printDescriptors(descs []*component.Descriptor, repo string) error {
-	switch g.output {
-	case "yaml":
-		for _, d := range descs {
-			b, err := component.Encode(d, d.SchemeOrDefault())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "---\n%s", b)
-		}
-		return nil
-	case "json":
-		items := make([]json.RawMessage, 0, len(descs))
-		for _, d := range descs {
-			b, err := component.EncodeJSON(d, d.SchemeOrDefault())
-			if err != nil {
-				return err
-			}
-			items = append(items, b)
-		}
-		var buf bytes.Buffer
-		b, _ := json.Marshal(map[string]any{"items": items})
-		if err := json.Indent(&buf, b, "", "  "); err != nil {
+	if g.output == "yaml" || g.output == "json" {
+		b, err := component.EncodeList(descs, g.output)
+		if err != nil {
 			return err
 		}
-		buf.WriteByte('\n')
-		_, err := g.stdout.Write(buf.Bytes())
+		_, err = g.stdout.Write(b)
 		return err
 	}
 	t := newTable(g.stdout)

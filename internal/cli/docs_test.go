@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ferry-oci/ferry/internal/refdoc"
 )
 
 // TestReferenceIsCurrent fails when docs/reference differs from what the
 // command tree says: run 'make docs' and commit the result.
 func TestReferenceIsCurrent(t *testing.T) {
-	want, err := referenceFiles()
+	want, err := refdoc.Files(Root())
 	if err != nil {
 		t.Fatal(err)
 	}

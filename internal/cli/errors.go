@@ -97,11 +97,11 @@ func hintFor(err error) string {
 	switch {
 	case errors.Is(err, repository.ErrNoArchive):
 		return "the CTF archive does not exist; for a registry, name its host (registry.local:5000/path) or use the OCIRegistry:: prefix"
-	case isUntrustedCertificate(err):
+	case remote.IsCertificateRejected(err):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority: pass --ca-file with the CA that signed it (or add the CA to the system trust store)", host)
-	case isClientCertRequired(err):
+	case remote.IsClientCertRequired(err):
 		return fmt.Sprintf("%s asks for a client certificate (mutual TLS): pass --cert-file and --key-file with one it accepts", host)
-	case isPlainHTTPRefused(err):
+	case remote.IsPlainHTTPRefused(err):
 		return "ferry speaks plain HTTP only to loopback addresses unless asked: pass --plain-http if this registry really has no TLS"
 	case errors.Is(err, oci.ErrUnauthorized):
 		return fmt.Sprintf("check the credentials for %s: run 'docker login %s', or pass --registry-config with a Docker config file that holds them", host, host)

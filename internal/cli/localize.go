@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"crypto"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +31,7 @@ type localizeOptions struct {
 // localizeOutput is what -o json prints.
 type localizeOutput struct {
 	*localize.Result
-	Pushed *pushed `json:"pushed,omitempty"`
+	Pushed *gitops.Published `json:"pushed,omitempty"`
 }
 
 func newLocalizeCmd(g *globals) *cobra.Command {
@@ -80,15 +78,7 @@ Config Sync), or is shown as a diff (--diff, which writes nothing).`,
 
 func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptions) error {
 	ctx := cmd.Context()
-	ref, lo, err := o.parse(refArg)
-	if err != nil {
-		return err
-	}
-	gopts, err := o.gitops.options()
-	if err != nil {
-		return err
-	}
-	signer, err := o.gitops.signer()
+	ref, lo, err := g.localizeOptions(refArg, o)
 	if err != nil {
 		return err
 	}
@@ -111,10 +101,45 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		}
 		return nil
 	}
-	if gopts.Source == "" {
-		gopts.Source = ref.String()
+	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed}, func(t *tableWriter) {
+		t.row(fmt.Sprintf("localized %s: %d fields in %d files rewritten; %d image fields checked, all name copies",
+			res.Name, len(res.Changes), len(res.Changed), res.Coverage.Checked))
+		if o.out != "" {
+			t.row("written to " + o.out)
+		}
+		if res.Pushed != nil {
+			t.row("pushed " + res.Pushed.Reference)
+			if res.Pushed.Signature != nil {
+				t.row("signed " + res.Pushed.Signature.Reference)
+			}
+		}
+	})
+}
+
+// localizeOptions reads the flags: the reference, the rules, where the
+// result goes and how it is published.
+func (g *globals) localizeOptions(refArg string, o localizeOptions) (component.Ref, release.LocalizeOptions, error) {
+	ref, lo, err := o.parse(refArg)
+	if err != nil || o.diff {
+		return ref, lo, err
 	}
-	return g.writeLocalized(ctx, res, o, gopts, signer)
+	lo.Out = o.out
+	if lo.Publish, err = o.gitops.options(); err != nil {
+		return ref, lo, err
+	}
+	if lo.Signer, err = o.gitops.signer(); err != nil {
+		return ref, lo, err
+	}
+	if lo.Publish.Source == "" {
+		lo.Publish.Source = ref.String()
+	}
+	if o.push != "" {
+		if lo.Push, err = g.parseOCIURL(o.push, true); err != nil {
+			return ref, lo, err
+		}
+		lo.Registry, err = g.remoteStore()
+	}
+	return ref, lo, err
 }
 
 // parse checks the flags and reads the reference and the rules.
@@ -156,42 +181,6 @@ func (g *globals) localizeHint(err error) error {
 		return usageErr(err)
 	}
 	return err
-}
-
-// writeLocalized writes the localized files where -O and --push say, and
-// prints what was done.
-func (g *globals) writeLocalized(ctx context.Context, res *release.Localized, o localizeOptions, gopts gitops.Options, signer crypto.Signer) error {
-	if o.out != "" {
-		if err := localize.WriteFiles(o.out, res.Files); err != nil {
-			return fmt.Errorf("writing %s: %w", o.out, err)
-		}
-	}
-	out := localizeOutput{Result: res.Result}
-	if gopts.Revision == "" {
-		gopts.Revision = res.Version.Descriptor.Version + "@" + res.Version.Manifest.Digest.String()
-	}
-	if o.push != "" {
-		pref, err := g.parseOCIURL(o.push, true)
-		if err != nil {
-			return err
-		}
-		if out.Pushed, err = g.pushGitOps(ctx, res.Files.FS(), pref, gopts, signer); err != nil {
-			return err
-		}
-	}
-	return g.print(out, func(t *tableWriter) {
-		t.row(fmt.Sprintf("localized %s: %d fields in %d files rewritten; %d image fields checked, all name copies",
-			res.Name, len(res.Changes), len(res.Changed), res.Coverage.Checked))
-		if o.out != "" {
-			t.row("written to " + o.out)
-		}
-		if out.Pushed != nil {
-			t.row("pushed " + out.Pushed.Reference)
-			if out.Pushed.Signature != nil {
-				t.row("signed " + out.Pushed.Signature.Reference)
-			}
-		}
-	})
 }
 
 // printFindings lists image fields that name no copy, on stderr.

@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/oci/remote"
 )
 
@@ -88,7 +87,7 @@ func (g *globals) newRemoteStore() (*remote.Store, error) {
 		g.logger().Warn("TLS verification is off (--insecure-skip-tls-verify): anyone on the network path can read and change what ferry copies")
 	}
 	opts := []remote.Option{
-		remote.WithUserAgent(UserAgent()),
+		remote.WithUserAgent(buildinfo.UserAgent()),
 		remote.WithPlainHTTP(f.plainHTTP),
 		remote.WithInsecureSkipTLSVerify(f.insecureTLS),
 		remote.WithRetry(f.retries, 0),
@@ -106,24 +105,4 @@ func (g *globals) newRemoteStore() (*remote.Store, error) {
 		opts = append(opts, remote.WithLogger(g.logger()))
 	}
 	return remote.New(opts...)
-}
-
-// isUntrustedCertificate reports whether err is a TLS certificate that did
-// not verify: signed by an unknown authority, or not for this host.
-func isUntrustedCertificate(err error) bool {
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	return remote.IsUntrustedCertificate(err) || errors.As(err, &hn) || errors.As(err, &ci)
-}
-
-// isClientCertRequired recognises the TLS alerts of a server that wants a
-// client certificate and got none (or one it does not accept).
-func isClientCertRequired(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "tls: certificate required") || strings.Contains(s, "tls: bad certificate")
-}
-
-func isPlainHTTPRefused(err error) bool {
-	var pe *remote.PlainHTTPError
-	return errors.As(err, &pe)
 }

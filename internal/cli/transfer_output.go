@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -94,45 +93,10 @@ func (g *globals) printReport(r *transfer.Report, file string) error {
 			sizeString(r.BytesCopied), r.BlobsCopied, r.BlobsMounted, r.BlobsSkipped, sizeString(r.BytesSkipped),
 			r.ManifestsPushed, r.TagsSet, r.Duration.Round(1e6)))
 		t.row(fmt.Sprintf("%d registry requests", s.Requests))
-		if line := verifiedLine(r.BOM); line != "" {
+		if line := r.BOM.VerifiedSummary(); line != "" {
 			t.row(line)
 		}
 	})
-}
-
-// verifiedLine says what the gates verified before copying, or "".
-func verifiedLine(b *bom.BOM) string {
-	if b == nil {
-		return ""
-	}
-	var versions, bySig, images int
-	for _, c := range b.Components {
-		if c.VerifiedBy != "" {
-			versions++
-		}
-		if c.VerifiedBy == "signature" {
-			bySig++
-		}
-	}
-	for _, im := range b.Images {
-		for _, s := range im.Signatures {
-			if s.Verified {
-				images++
-				break
-			}
-		}
-	}
-	var parts []string
-	if versions > 0 {
-		parts = append(parts, fmt.Sprintf("%d component versions (%d by signature, %d by a signed reference)", versions, bySig, versions-bySig))
-	}
-	if images > 0 {
-		parts = append(parts, fmt.Sprintf("%d images by cosign signature", images))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "verified before copying: " + strings.Join(parts, ", ")
 }
 
 func accessString(a component.Access) string {

@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"crypto"
 	"errors"
-	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/release"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
 // verifyFlags are the supply-chain gates of transfer, bundle create and
@@ -34,10 +30,10 @@ func (f *verifyFlags) add(cmd *cobra.Command) {
 func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachments bool, jobs int) (release.Options, error) {
 	var o release.Options
 	var err error
-	if o.Verify, err = f.componentChecks(); err != nil {
+	if o.Verify, err = release.SignatureChecks(f.signatures, f.publicKeys); err != nil {
 		return o, err
 	}
-	if o.VerifyImage, err = f.imageVerifier(); err != nil {
+	if o.VerifyImage, err = release.ImageVerifierFromFiles(f.imageKeys); err != nil {
 		return o, err
 	}
 	if o.Platforms, err = parsePlatforms(platforms); err != nil {
@@ -48,47 +44,6 @@ func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachment
 	}
 	o.NoAttachments, o.Jobs, o.Logger = noAttachments, jobs, g.logger()
 	return o, nil
-}
-
-// componentChecks returns the signature checks of the flags.
-func (f *verifyFlags) componentChecks() ([]transfer.SignatureCheck, error) {
-	if len(f.signatures) != len(f.publicKeys) {
-		return nil, usageErr(fmt.Errorf("%d --verify-signature and %d --public-key: give each signature name its public key, in the same order",
-			len(f.signatures), len(f.publicKeys)))
-	}
-	var out []transfer.SignatureCheck
-	for i, name := range f.signatures {
-		b, err := os.ReadFile(f.publicKeys[i])
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--public-key: %w", err))
-		}
-		pub, err := component.ParsePublicKey(b)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--public-key %s: %w", f.publicKeys[i], err))
-		}
-		out = append(out, transfer.SignatureCheck{Name: name, Key: pub, KeyFile: f.publicKeys[i]})
-	}
-	return out, nil
-}
-
-// imageVerifier returns the cosign check of --verify-images-key, or nil.
-func (f *verifyFlags) imageVerifier() (transfer.ImageVerifier, error) {
-	if len(f.imageKeys) == 0 {
-		return nil, nil
-	}
-	var keys []crypto.PublicKey
-	for _, file := range f.imageKeys {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--verify-images-key: %w", err))
-		}
-		pub, err := cosign.LoadPublicKey(b)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--verify-images-key %s: %w", file, err))
-		}
-		keys = append(keys, pub)
-	}
-	return release.ImageVerifier(keys...), nil
 }
 
 // verifyHint explains a refusal of the gates.
@@ -103,9 +58,7 @@ func verifyHint(err error) error {
 	case errors.Is(err, component.ErrSignatureInvalid):
 		return withHint(err, "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it")
 	case errors.Is(err, component.ErrDigestChanged):
-		return withHint(err, "the version was changed after it was signed: do not carry it; ask the publisher where it came from")
-	case errors.Is(err, transfer.ErrResourceChanged):
-		return withHint(err, "a resource's content is not what the version records: do not carry it; check the source")
+		return withHint(err, "the content is not what the version records (it was changed after the version was made or signed): do not carry it; ask the publisher where it came from")
 	}
 	return err
 }

@@ -2,46 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/internal/buildinfo"
 )
-
-// Set at link time by the Makefile (-X); otherwise taken from the build info.
-var (
-	version = ""
-	commit  = ""
-)
-
-// VersionInfo describes this build of ferry.
-type VersionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit,omitempty"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
-}
-
-func buildVersion() VersionInfo {
-	v := VersionInfo{Version: version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v.Version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && v.Commit == "" {
-				v.Commit = s.Value
-			}
-		}
-	}
-	if v.Version == "" {
-		v.Version = "devel"
-	}
-	return v
-}
-
-// UserAgent is what ferry sends to registries.
-func UserAgent() string { return "ferry/" + buildVersion().Version }
 
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
@@ -51,7 +16,7 @@ func newVersionCmd(g *globals) *cobra.Command {
   ferry version -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := buildVersion()
+			v := buildinfo.Get()
 			return g.print(v, func(w *tableWriter) {
 				w.row("version", v.Version)
 				if v.Commit != "" {

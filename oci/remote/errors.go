@@ -213,3 +213,27 @@ func opError(op, ref string, dg v1.Hash, err error) error {
 	}
 	return e
 }
+
+// IsCertificateRejected reports whether err is a registry certificate that
+// did not verify: signed by an unknown authority (IsUntrustedCertificate),
+// or not valid for this host or at this time.
+func IsCertificateRejected(err error) bool {
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return IsUntrustedCertificate(err) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// IsClientCertRequired recognises the TLS alerts of a registry that wants a
+// client certificate (mutual TLS) and got none, or one it does not accept:
+// the fix is WithClientCert (the CLI's --cert-file and --key-file). The TLS
+// stack reports them as alert text only.
+func IsClientCertRequired(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "tls: certificate required") || strings.Contains(s, "tls: bad certificate")
+}
+
+// IsPlainHTTPRefused reports whether err is a *PlainHTTPError.
+func IsPlainHTTPRefused(err error) bool {
+	var pe *PlainHTTPError
+	return errors.As(err, &pe)
+}

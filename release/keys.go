@@ -1,0 +1,56 @@
+package release
+
+import (
+	"crypto"
+	"fmt"
+	"os"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/transfer"
+)
+
+// SignatureChecks reads the checks of Options.Verify: the OCM signature
+// names[i] must verify with the RSA public key (or certificate) in the PEM
+// file keyFiles[i]. A file that cannot be read or parsed is a *UsageError.
+func SignatureChecks(names, keyFiles []string) ([]transfer.SignatureCheck, error) {
+	if len(names) != len(keyFiles) {
+		return nil, &UsageError{fmt.Errorf("%d --verify-signature and %d --public-key: give each signature name its public key, in the same order",
+			len(names), len(keyFiles))}
+	}
+	var out []transfer.SignatureCheck
+	for i, name := range names {
+		b, err := os.ReadFile(keyFiles[i])
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--public-key: %w", err)}
+		}
+		pub, err := component.ParsePublicKey(b)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--public-key %s: %w", keyFiles[i], err)}
+		}
+		out = append(out, transfer.SignatureCheck{Name: name, Key: pub, KeyFile: keyFiles[i]})
+	}
+	return out, nil
+}
+
+// ImageVerifierFromFiles returns the ImageVerifier of the cosign public
+// keys in the PEM files (any of them will do), or nil without files. A file
+// that cannot be read or parsed is a *UsageError.
+func ImageVerifierFromFiles(files []string) (transfer.ImageVerifier, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	var keys []crypto.PublicKey
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--verify-images-key: %w", err)}
+		}
+		pub, err := cosign.LoadPublicKey(b)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--verify-images-key %s: %w", file, err)}
+		}
+		keys = append(keys, pub)
+	}
+	return ImageVerifier(keys...), nil
+}
