@@ -54,24 +54,24 @@ func (p *Plan) BOM() *bom.BOM {
 func (cv *ComponentVersion) bom() bom.Component {
 	c := bom.Component{Name: cv.Name, Version: cv.Version, Manifest: cv.Digest, Source: cv.Source,
 		Target: cv.Target + ":" + cv.Tag, Signatures: cv.Signatures, VerifiedBy: cv.VerifiedBy}
-	if cv.desc == nil {
+	if cv.Descriptor.Descriptor == nil {
 		return c
 	}
 	// The normalised digest leaves out accesses and repository contexts:
 	// it is the same for the source and the copy.
-	if d, err := component.DescriptorDigest(cv.desc, component.JSONNormalisationV3, crypto.SHA256); err == nil {
+	if d, err := component.DescriptorDigest(cv.Descriptor.Descriptor, component.JSONNormalisationV3, crypto.SHA256); err == nil {
 		c.Digest = d
 	}
 	for _, ch := range cv.Resources {
-		i := cv.desc.ResourceIndex(ch.Identity)
+		i := cv.Descriptor.Descriptor.ResourceIndex(ch.Identity)
 		if i < 0 {
 			continue
 		}
-		r := cv.desc.Resources[i]
+		r := cv.Descriptor.Descriptor.Resources[i]
 		c.Resources = append(c.Resources, bom.Resource{Name: r.Name, Version: r.Version, ExtraIdentity: r.ExtraIdentity,
 			Type: r.Type, Digest: r.Digest, How: ch.How, Location: location(ch), Checked: ch.Checked})
 	}
-	for _, r := range cv.desc.References {
+	for _, r := range cv.Descriptor.Descriptor.References {
 		c.References = append(c.References, bom.Reference{Name: r.Name, ComponentName: r.ComponentName, Version: r.Version, Digest: r.Digest})
 	}
 	return c

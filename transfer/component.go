@@ -104,11 +104,43 @@ type ComponentVersion struct {
 	// its signature, or by the digest a verified version's reference records.
 	VerifiedBy string `json:"verifiedBy,omitempty"`
 
-	artifact *ocireg.Artifact // what Run writes: descriptor layer, config, manifest
+	// Descriptor is the descriptor written to the target: the source's with
+	// its accesses rewritten (and, when an image lands as a filtered index,
+	// pointed at it by Run).
+	Descriptor Descriptor `json:"descriptor"`
+	// LocalBlobs are the descriptors of its local blobs, in layer order.
+	LocalBlobs []v1.Descriptor `json:"localBlobs,omitempty"`
+	// Creator is the software.ocm.creator annotation written.
+	Creator string `json:"creator,omitempty"`
 
-	desc    *component.Descriptor // the rewritten descriptor, re-encoded when an access moves
-	blobs   []v1.Descriptor       // its local blobs
-	creator string                // the software.ocm.creator annotation to write
+	artifact *ocireg.Artifact // encoded from the fields above: descriptor layer, config, manifest
+}
+
+// Descriptor is a component descriptor in a plan. It marshals to JSON as
+// OCM encodes it (component.EncodeJSON) and decodes with component.Decode,
+// so a plan read back from JSON writes the same bytes.
+type Descriptor struct{ *component.Descriptor }
+
+// MarshalJSON implements json.Marshaler.
+func (d Descriptor) MarshalJSON() ([]byte, error) {
+	if d.Descriptor == nil {
+		return []byte("null"), nil
+	}
+	return component.EncodeJSON(d.Descriptor, "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Descriptor) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		d.Descriptor = nil
+		return nil
+	}
+	dd, err := component.Decode(b)
+	if err != nil {
+		return err
+	}
+	d.Descriptor = dd
+	return nil
 }
 
 // ResourceChange is how a transfer moves one resource.
@@ -146,7 +178,6 @@ func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository
 	}
 	p := cp.pl.Plan()
 	p.Components = cp.versions
-	p.relocate = func(context.Context) error { return relocate(p) }
 	return p, nil
 }
 
@@ -217,7 +248,7 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if err := component.Validate(d); err != nil {
 		return fmt.Errorf("the rewritten descriptor of %s is not valid: %w", key, err)
 	}
-	out.desc, out.blobs, out.creator = d, blobs, cv.Annotations[ocireg.AnnotationCreator]
+	out.Descriptor, out.LocalBlobs, out.Creator = Descriptor{d}, blobs, cv.Annotations[ocireg.AnnotationCreator]
 	if err := out.encode(); err != nil {
 		return fmt.Errorf("encoding %s for the target: %w", key, err)
 	}
@@ -237,7 +268,10 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 
 // encode computes what Run writes for the version from its descriptor.
 func (cv *ComponentVersion) encode() error {
-	art, err := ocireg.Manifest(cv.desc, cv.blobs, ocireg.WriteOptions{Creator: cv.creator})
+	if cv.Descriptor.Descriptor == nil {
+		return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write", cv.Name, cv.Version)
+	}
+	art, err := ocireg.Manifest(cv.Descriptor.Descriptor, cv.LocalBlobs, ocireg.WriteOptions{Creator: cv.Creator})
 	if err != nil {
 		return err
 	}
@@ -459,7 +493,8 @@ func (cp *componentPlanner) markLandedFilter(ctx context.Context, targetRepo str
 
 // relocate points the accesses of resources whose filtered index landed
 // at that index, labels them with the original digest, and re-encodes
-// their versions. Run calls it before it writes the versions.
+// their versions. Run calls it before it writes the versions: it needs
+// nothing but the plan's data.
 func relocate(p *Plan) error {
 	for i := range p.Components {
 		if err := p.Components[i].relocate(p.Landed); err != nil {
@@ -485,7 +520,7 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 		if !ok || landed.Digest == ch.Digest {
 			continue
 		}
-		r := &cv.desc.Resources[cv.desc.ResourceIndex(ch.Identity)]
+		r := &cv.Descriptor.Resources[cv.Descriptor.ResourceIndex(ch.Identity)]
 		acc, err := ocireg.WithDigest(r.Access, ch.Digest.String(), landed.Digest.String())
 		if err != nil {
 			return fmt.Errorf("%s:%s resource %s: %w", cv.Name, cv.Version, r.Name, err)
@@ -554,4 +589,15 @@ func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, 
 func jsonString(s string) []byte {
 	b, _ := json.Marshal(s)
 	return b
+}
+
+// encoded returns what Run writes for the version, encoding it from its
+// descriptor the first time (a plan read back from JSON has only the data).
+func (cv *ComponentVersion) encoded() (*ocireg.Artifact, error) {
+	if cv.artifact == nil {
+		if err := cv.encode(); err != nil {
+			return nil, err
+		}
+	}
+	return cv.artifact, nil
 }

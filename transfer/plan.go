@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"context"
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,12 +17,6 @@ type Plan struct {
 	Components []ComponentVersion `json:"components,omitempty"`
 	Artifacts  []Artifact         `json:"artifacts"`
 	Blobs      []Blob             `json:"blobs"`
-
-	// relocate, when set (by the component planner), is called by Run
-	// once every artifact and tag is in the target and before the
-	// component versions are written, so that it can point their accesses
-	// at the digests the artifacts landed as (see Landed).
-	relocate func(ctx context.Context) error
 }
 
 // Artifact is one manifest or index to copy from a source repository to a

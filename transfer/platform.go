@@ -296,17 +296,6 @@ func refusedIncomplete(err error) bool {
 	return false
 }
 
-// firstLandedFiltered returns an artifact that landed as its filtered
-// index, or nil.
-func (p *Plan) firstLandedFiltered() *Artifact {
-	for i := range p.Artifacts {
-		if a := &p.Artifacts[i]; a.Filter != nil && a.Filter.Landed {
-			return a
-		}
-	}
-	return nil
-}
-
 // Landed returns the descriptor of the manifest that holds the artifact
 // planned as digest in the repository target, once Run has pushed it: the
 // artifact's own, or, for an index filtered by platform that the target

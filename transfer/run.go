@@ -123,14 +123,10 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.setTags(ctx); err != nil {
 		return err
 	}
-	if len(r.plan.Components) > 0 {
-		if r.plan.relocate != nil {
-			if err := r.plan.relocate(ctx); err != nil {
-				return err
-			}
-		} else if a := r.plan.firstLandedFiltered(); a != nil {
-			return fmt.Errorf("%s holds the filtered index %s for %s, which the plan's component versions do not name", a.Target, a.Filter.Digest, a.Digest)
-		}
+	// Point the versions' accesses at the digests the artifacts landed as
+	// (see Landed), then write them.
+	if err := relocate(r.plan); err != nil {
+		return err
 	}
 	return r.writeComponents(ctx)
 }
@@ -491,10 +487,10 @@ func (r *run) writeComponents(ctx context.Context) error {
 			r.componentsSkipped.Add(1)
 			continue
 		}
-		if cv.artifact == nil {
-			return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write (it was not made by NewComponentPlan)", cv.Name, cv.Version)
+		a, err := cv.encoded()
+		if err != nil {
+			return err
 		}
-		a := cv.artifact
 		for _, part := range []struct {
 			d v1.Descriptor
 			b []byte

@@ -50,11 +50,12 @@ func (p *Plan) Writes() []Write {
 		}
 		add(Write{Repo: a.Target, Descriptor: a.Descriptor(), Manifest: true, Tags: a.Tags, Data: a.manifest})
 	}
-	for _, cv := range p.Components {
-		if cv.artifact == nil {
-			continue
+	for i := range p.Components {
+		cv := &p.Components[i]
+		a, err := cv.encoded()
+		if err != nil {
+			continue // no descriptor: nothing to write
 		}
-		a := cv.artifact
 		add(Write{Repo: cv.Target, Descriptor: a.Layer, Data: a.LayerBytes})
 		add(Write{Repo: cv.Target, Descriptor: a.Config, Data: a.ConfigBytes})
 		add(Write{Repo: cv.Target, Descriptor: a.Manifest, Manifest: true, Tags: []string{cv.Tag}, Data: a.ManifestBytes})
