@@ -111,6 +111,11 @@ type run struct {
 }
 
 func (r *run) run(ctx context.Context) error {
+	for _, cv := range r.plan.Components {
+		if cv.Descriptor.Descriptor == nil && !cv.Skip {
+			return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write", cv.Name, cv.Version)
+		}
+	}
 	if err := r.checkExisting(ctx); err != nil {
 		return err
 	}
