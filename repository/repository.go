@@ -100,7 +100,7 @@ func OpenRepo(ctx context.Context, spec component.Repo, o Options) (*Repository,
 	if errors.Is(err, fs.ErrNotExist) && o.Write {
 		a, err = ctf.Create(spec.Path, spec.ArchiveFormat())
 	}
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && !o.Write {
 		return nil, fmt.Errorf("opening %s: %w", spec, noArchive{err})
 	}
 	if err != nil {
