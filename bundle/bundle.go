@@ -321,20 +321,20 @@ func join(base, repo string) string {
 	return strings.TrimSuffix(base, "/") + "/" + repo
 }
 
-// Source returns the bundle as the source of an import into dst under
+// ImportStore returns the bundle as the source of an import into dst under
 // base: it reads the bundle, and what a differential bundle left out from
 // dst, where MissingLeftOut found it. Its write methods fail with
 // oci.ErrUnsupported.
-func (b *Bundle) Source(dst oci.Reader, base string) *Source {
-	s := &Source{a: b.Archive, dst: dst, base: base, leftOut: map[v1.Hash]HeldBlob{}}
+func (b *Bundle) ImportStore(dst oci.Reader, base string) *ImportStore {
+	s := &ImportStore{a: b.Archive, dst: dst, base: base, leftOut: map[v1.Hash]HeldBlob{}}
 	for _, hb := range b.LeftOut() {
 		s.leftOut[hb.Digest] = hb
 	}
 	return s
 }
 
-// Source is a bundle read as the source of an import; see Bundle.Source.
-type Source struct {
+// ImportStore is a bundle read as the source of an import; see Bundle.ImportStore.
+type ImportStore struct {
 	a       *ctf.Archive
 	dst     oci.Reader
 	base    string
@@ -342,13 +342,13 @@ type Source struct {
 }
 
 var (
-	_ oci.Store            = (*Source)(nil)
-	_ oci.TagLister        = (*Source)(nil)
-	_ oci.RepositoryLister = (*Source)(nil)
+	_ oci.Store            = (*ImportStore)(nil)
+	_ oci.TagLister        = (*ImportStore)(nil)
+	_ oci.RepositoryLister = (*ImportStore)(nil)
 )
 
 // Resolve implements oci.Reader.
-func (s *Source) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
+func (s *ImportStore) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
 	d, err := s.a.Resolve(ctx, ref)
 	if errors.Is(err, oci.ErrNotFound) && s.dst != nil {
 		if hb, ok := s.leftOut[ref.Digest]; ok && hb.Manifest {
@@ -362,7 +362,7 @@ func (s *Source) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error
 }
 
 // Fetch implements oci.Reader.
-func (s *Source) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
+func (s *ImportStore) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
 	rc, err := s.a.Fetch(ctx, repo, d)
 	if errors.Is(err, oci.ErrNotFound) && s.dst != nil {
 		if hb, ok := s.leftOut[d.Digest]; ok {
@@ -373,28 +373,30 @@ func (s *Source) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.Re
 }
 
 // Tags implements oci.TagLister.
-func (s *Source) Tags(ctx context.Context, repo string) ([]string, error) { return s.a.Tags(ctx, repo) }
+func (s *ImportStore) Tags(ctx context.Context, repo string) ([]string, error) {
+	return s.a.Tags(ctx, repo)
+}
 
 // Repositories implements oci.RepositoryLister.
-func (s *Source) Repositories(ctx context.Context) ([]string, error) {
+func (s *ImportStore) Repositories(ctx context.Context) ([]string, error) {
 	return s.a.Repositories(ctx)
 }
 
-func (s *Source) readOnly(op, repo string) error {
+func (s *ImportStore) readOnly(op, repo string) error {
 	return &oci.Error{Op: op, Ref: repo, Err: fmt.Errorf("a bundle is read only: %w", oci.ErrUnsupported)}
 }
 
 // Exists reports whether the bundle itself holds d.
-func (s *Source) Exists(ctx context.Context, repo string, d v1.Descriptor) (bool, error) {
+func (s *ImportStore) Exists(ctx context.Context, repo string, d v1.Descriptor) (bool, error) {
 	return s.a.Exists(ctx, repo, d)
 }
 
 // Push implements oci.Writer; it fails.
-func (s *Source) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
+func (s *ImportStore) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
 	return s.readOnly("push", repo)
 }
 
 // Tag implements oci.Writer; it fails.
-func (s *Source) Tag(ctx context.Context, ref oci.Ref, d v1.Descriptor) error {
+func (s *ImportStore) Tag(ctx context.Context, ref oci.Ref, d v1.Descriptor) error {
 	return s.readOnly("tag", ref.String())
 }

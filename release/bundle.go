@@ -171,7 +171,7 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 	if err != nil {
 		return nil, err
 	}
-	bs := b.Source(dst.Store(), dst.Base())
+	bs := b.ImportStore(dst.Store(), dst.Base())
 	sources := &transfer.Sources{Store: bs}
 	defer sources.Close()
 	target := transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}

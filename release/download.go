@@ -19,7 +19,7 @@ var ErrNotBlob = errors.New("an OCI artifact, not a blob")
 // component.Descriptor.FindResource) of src's version to path, verified
 // against its digest on the way, and renames it into place only when it is
 // complete. It returns the blob's descriptor.
-func Download(ctx context.Context, src *resource.Source, spec, path string) (v1.Descriptor, error) {
+func Download(ctx context.Context, src *resource.Content, spec, path string) (v1.Descriptor, error) {
 	r, err := src.Version.Descriptor.FindResource(spec)
 	if err != nil {
 		return v1.Descriptor{}, err

@@ -59,7 +59,7 @@ type Localized struct {
 	// Version is the component version the resource belongs to.
 	Version *ocireg.Version
 	// Pushed is where LocalizeOptions.Push published the files.
-	Pushed *gitops.Published
+	Pushed *Published
 }
 
 // Localize reads the manifests resource of the component version
@@ -111,12 +111,12 @@ func (l *Localized) write(ctx context.Context, o LocalizeOptions) error {
 		o.Publish.Revision = l.Version.Descriptor.Version + "@" + l.Version.Manifest.Digest.String()
 	}
 	var err error
-	l.Pushed, err = gitops.Publish(ctx, o.Registry, l.Files.FS(), o.Push, o.Publish, o.Signer)
+	l.Pushed, err = Publish(ctx, o.Registry, l.Files.FS(), o.Push, o.Publish, o.Signer)
 	return err
 }
 
 // localizationRules returns the rules o asks for.
-func localizationRules(ctx context.Context, src *resource.Source, manifests *component.Resource, o LocalizeOptions) ([]localize.Rule, error) {
+func localizationRules(ctx context.Context, src *resource.Content, manifests *component.Resource, o LocalizeOptions) ([]localize.Rule, error) {
 	switch {
 	case o.Rules != nil:
 		return o.Rules, nil
@@ -136,7 +136,7 @@ func localizationRules(ctx context.Context, src *resource.Source, manifests *com
 const maxRulesBytes = 4 << 20
 
 // readRules reads a ConfigData resource.
-func readRules(ctx context.Context, src *resource.Source, r *component.Resource) ([]localize.Rule, error) {
+func readRules(ctx context.Context, src *resource.Content, r *component.Resource) ([]localize.Rule, error) {
 	rc, _, err := src.Open(ctx, r)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func readRules(ctx context.Context, src *resource.Source, r *component.Resource)
 }
 
 // findRules finds the resource whose content is a ConfigData.
-func findRules(ctx context.Context, src *resource.Source, manifests *component.Resource) ([]localize.Rule, error) {
+func findRules(ctx context.Context, src *resource.Content, manifests *component.Resource) ([]localize.Rule, error) {
 	d := src.Version.Descriptor
 	for i := range d.Resources {
 		r := &d.Resources[i]
@@ -181,7 +181,7 @@ const maxManifestFile = 64 << 20
 
 // readManifests reads the manifests resource: an archive, or one YAML file
 // named as the rules name it.
-func readManifests(ctx context.Context, src *resource.Source, r *component.Resource, rules []localize.Rule) (localize.Files, error) {
+func readManifests(ctx context.Context, src *resource.Content, r *component.Resource, rules []localize.Rule) (localize.Files, error) {
 	rc, _, err := src.Open(ctx, r)
 	if err != nil {
 		return nil, err

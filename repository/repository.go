@@ -247,10 +247,10 @@ func (r *Repository) Read(ctx context.Context, ref component.Ref) ([]*ocireg.Ver
 // Source reads the component version name:version and returns the reader
 // of its resources' content: local content from this repository, images in
 // other registries through images (nil: local content only).
-func (r *Repository) Source(ctx context.Context, name, version string, images oci.Reader) (*resource.Source, error) {
+func (r *Repository) Source(ctx context.Context, name, version string, images oci.Reader) (*resource.Content, error) {
 	cv, err := r.Get(ctx, name, version)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s:%s from %s: %w", name, version, r.Spec, err)
 	}
-	return &resource.Source{Version: cv, Store: r.Store(), Images: images}, nil
+	return &resource.Content{Version: cv, Store: r.Store(), Images: images}, nil
 }

@@ -81,7 +81,7 @@ func isSHA256(d *component.DigestSpec) bool {
 // an error wrapping component.ErrDigestChanged. Resources without a digest
 // or content, filtered copies, and, when s.Images is nil, images in other
 // registries are left out.
-func (s *Source) VerifyDigests(ctx context.Context) error {
+func (s *Content) VerifyDigests(ctx context.Context) error {
 	d := s.Version.Descriptor
 	for i := range d.Resources {
 		r := &d.Resources[i]

@@ -21,8 +21,8 @@ import (
 // (access type none, or a type ferry does not know).
 var ErrNoContent = errors.New("no content ferry can read")
 
-// Source reads the resources of one component version.
-type Source struct {
+// Content reads the content of the resources of one component version.
+type Content struct {
 	// Version is the component version the resources belong to; local blobs
 	// and relative references are read from its store.
 	Version *ocireg.Version
@@ -34,7 +34,7 @@ type Source struct {
 }
 
 // Name returns "name:version resource id", for messages.
-func (s *Source) Name(r *component.Resource) string {
+func (s *Content) Name(r *component.Resource) string {
 	d := s.Version.Descriptor
 	id := r.Name
 	if len(r.ExtraIdentity) > 0 {
@@ -77,7 +77,7 @@ func (a *Artifact) Close() error {
 }
 
 // Artifact opens the OCI artifact of an image-like resource.
-func (s *Source) Artifact(ctx context.Context, r *component.Resource) (*Artifact, error) {
+func (s *Content) Artifact(ctx context.Context, r *component.Resource) (*Artifact, error) {
 	switch r.Access.Kind() {
 	case component.AccessOCIArtifact, component.AccessRelativeOCIReference:
 		im, err := ocireg.ImageOf(r.Access, s.Version.Base())
@@ -105,7 +105,7 @@ func (s *Source) Artifact(ctx context.Context, r *component.Resource) (*Artifact
 	return nil, fmt.Errorf("%s: access type %s: %w", s.Name(r), r.Access.Type, ErrNoContent)
 }
 
-func (s *Source) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref) (*Artifact, error) {
+func (s *Content) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref) (*Artifact, error) {
 	d, err := rd.Resolve(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: resolving %s: %w", s.Name(r), ref, err)
@@ -126,7 +126,7 @@ type blobFiler interface {
 // before it can be read (one that is not in a CTF).
 const maxSpool = 64 << 30
 
-func (s *Source) artifactSet(ctx context.Context, r *component.Resource, lb component.LocalBlobAccess) (*Artifact, error) {
+func (s *Content) artifactSet(ctx context.Context, r *component.Resource, lb component.LocalBlobAccess) (*Artifact, error) {
 	var (
 		ra     io.ReaderAt
 		size   int64
@@ -248,7 +248,7 @@ func splitHint(hint string) (name, tag string) {
 // Open streams the content of a blob-like resource (a local blob that is
 // not an artifact set, or an ociBlob), verified against the blob's digest.
 // The caller closes the reader.
-func (s *Source) Open(ctx context.Context, r *component.Resource) (io.ReadCloser, v1.Descriptor, error) {
+func (s *Content) Open(ctx context.Context, r *component.Resource) (io.ReadCloser, v1.Descriptor, error) {
 	switch r.Access.Kind() {
 	case component.AccessLocalBlob:
 		lb, err := r.Access.LocalBlob()
@@ -304,7 +304,7 @@ type readCloser struct {
 // (INTEROP §5.2): ociArtifactDigest/v1 (the manifest digest) for OCI
 // artifacts, genericBlobDigest/v1 (the hash of the bytes) for blobs. want,
 // when not nil, chooses the hash algorithm and normalisation.
-func (s *Source) Digest(ctx context.Context, r *component.Resource, want *component.DigestSpec) (*component.DigestSpec, error) {
+func (s *Content) Digest(ctx context.Context, r *component.Resource, want *component.DigestSpec) (*component.DigestSpec, error) {
 	if r.Access.IsNone() {
 		return nil, nil
 	}

@@ -36,7 +36,7 @@ func TestDigestsMatchDescriptors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := &resource.Source{Version: cv, Store: a}
+			src := &resource.Content{Version: cv, Store: a}
 			for i := range cv.Descriptor.Resources {
 				r := &cv.Descriptor.Resources[i]
 				if r.Access.Kind() == component.AccessOCIArtifact {
@@ -68,7 +68,7 @@ func TestArtifactSetIsAnArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &resource.Source{Version: cv, Store: a}
+	src := &resource.Content{Version: cv, Store: a}
 	r := &cv.Descriptor.Resources[cv.Descriptor.ResourceIndex(component.Identity{"name": "image"})]
 	if !resource.IsArtifact(r) {
 		t.Fatal("the image resource is not an artifact")
@@ -104,7 +104,7 @@ func TestOpenStreamsLocalBlobsVerified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &resource.Source{Version: cv, Store: a}
+	src := &resource.Content{Version: cv, Store: a}
 	r := &cv.Descriptor.Resources[cv.Descriptor.ResourceIndex(component.Identity{"name": "config"})]
 	rc, d, err := src.Open(t.Context(), r)
 	if err != nil {

@@ -45,7 +45,7 @@ import (
 // (signatures, SBOMs) are not carried, as OCM carries none. With
 // PlanOptions.VerifyImage the image's signatures are checked at its source
 // before its set is made (or reused).
-func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Source, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
 	if len(cp.o.Plan.Platforms) > 0 {
 		return ch, nil, fmt.Errorf("%s: artifact sets hold whole images and cannot be filtered to platforms; drop the platform filter or store images as OCI artifacts: %w", rs.Name(r), oci.ErrUnsupported)
 	}

@@ -224,7 +224,7 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if err != nil {
 		return err
 	}
-	rs := &resource.Source{Version: cv, Store: cp.src, Images: cp.src}
+	rs := &resource.Content{Version: cv, Store: cp.src, Images: cp.src}
 	targetCV := ocireg.ComponentRepo(cp.target.Repository.Base(), name)
 	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version), Signatures: sigs}
 
@@ -320,7 +320,7 @@ func (cp *componentPlanner) repositoryContext() component.RepositoryContext {
 
 // resource plans one resource and returns how it moves and the local blobs
 // it adds to the target version.
-func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Source, cv *ocireg.Version, r *component.Resource, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, cv *ocireg.Version, r *component.Resource, targetCV string) (ResourceChange, []v1.Descriptor, error) {
 	ch := ResourceChange{Name: r.Name, From: r.Access, To: r.Access}
 	kind := r.Access.Kind()
 	switch {
@@ -394,7 +394,7 @@ func (cp *componentPlanner) localBlob(cv *ocireg.Version, r *component.Resource,
 }
 
 // artifact plans the copy of an image-like resource and rewrites its access.
-func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Source, r *component.Resource, ch ResourceChange) (ResourceChange, []v1.Descriptor, error) {
+func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange) (ResourceChange, []v1.Descriptor, error) {
 	a, err := rs.Artifact(ctx, r)
 	if err != nil {
 		return ch, nil, err
@@ -553,7 +553,7 @@ func setLabel(r *component.Resource, name, value string) {
 
 // ociBlob plans the copy of an ociBlob resource into a local blob of the
 // target version.
-func (cp *componentPlanner) ociBlob(rs *resource.Source, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+func (cp *componentPlanner) ociBlob(rs *resource.Content, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
 	acc, err := r.Access.OCIBlob()
 	if err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)

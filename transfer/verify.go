@@ -138,7 +138,7 @@ func checkReference(parent string, r component.Reference, child *component.Descr
 // would be copied without its content being compared with its recorded
 // digest (a digest ferry does not compute, a chunked local blob, a copy
 // filtered to some platforms): the signature would not cover what crosses.
-func (cp *componentPlanner) checked(rs *resource.Source, r *component.Resource, ch ResourceChange) error {
+func (cp *componentPlanner) checked(rs *resource.Content, r *component.Resource, ch ResourceChange) error {
 	if len(cp.o.Verify) == 0 || ch.Checked || r.Digest == nil || r.Digest.IsExcluded() {
 		return nil
 	}
@@ -153,7 +153,7 @@ func (cp *componentPlanner) checked(rs *resource.Source, r *component.Resource, 
 // as it is) against its recorded digest: the set's main artifact must be
 // the recorded image, and every manifest and blob of it must hash to its
 // name, so that the set's bytes are the image that was signed.
-func checkSet(ctx context.Context, rs *resource.Source, r *component.Resource) (bool, error) {
+func checkSet(ctx context.Context, rs *resource.Content, r *component.Resource) (bool, error) {
 	a, err := rs.Artifact(ctx, r)
 	if err != nil {
 		return false, err

@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // gitopsFlags are the flags that shape a GitOps artifact.
@@ -151,12 +152,12 @@ func cosignPassword() ([]byte, error) {
 
 // pushGitOps publishes files as a GitOps artifact at ref through the
 // run's registry client.
-func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options, signer crypto.Signer) (*gitops.Published, error) {
+func (g *globals) pushGitOps(ctx context.Context, files fs.FS, ref oci.Ref, opts gitops.Options, signer crypto.Signer) (*release.Published, error) {
 	store, err := g.remoteStore()
 	if err != nil {
 		return nil, err
 	}
-	return gitops.Publish(ctx, store, files, ref, opts, signer)
+	return release.Publish(ctx, store, files, ref, opts, signer)
 }
 
 func newArtifactPullCmd(g *globals) *cobra.Command {

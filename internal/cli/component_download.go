@@ -63,14 +63,5 @@ func (g *globals) runDownload(ctx context.Context, refArg, resourceSpec, out str
 	return nil
 }
 
-// findResource finds a resource by "name" or "name,key=value,…".
-func findResource(d *component.Descriptor, spec string) (*component.Resource, error) {
-	r, err := d.FindResource(spec)
-	if errors.Is(err, component.ErrInvalidIdentity) {
-		return nil, usageErr(err)
-	}
-	return r, err
-}
-
 // writeFileAtomic writes r to path whole or not at all.
 func writeFileAtomic(path string, r io.Reader) (int64, error) { return atomicfile.Write(path, r) }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/release"
 )
@@ -31,7 +30,7 @@ type localizeOptions struct {
 // localizeOutput is what -o json prints.
 type localizeOutput struct {
 	*localize.Result
-	Pushed *gitops.Published `json:"pushed,omitempty"`
+	Pushed *release.Published `json:"pushed,omitempty"`
 }
 
 func newLocalizeCmd(g *globals) *cobra.Command {

@@ -1,4 +1,4 @@
-package gitops
+package release
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/oci"
 )
 
-// Published is where Publish put an artifact.
+// Published is where Publish put a GitOps artifact.
 type Published struct {
 	Reference string  `json:"reference"` // REPO:TAG@DIGEST, to pin in the GitOps tool
 	Digest    v1.Hash `json:"digest"`
@@ -26,14 +27,15 @@ type PublishedSignature struct {
 	Key       string `json:"key"`       // the public key's fingerprint
 }
 
-// Publish builds the artifact of files (Build), pushes it to ref (Push)
+// Publish builds the GitOps artifact of files (gitops.Build), pushes it to
+// ref (gitops.Push)
 // and, when signer is set, signs it as cosign does (cosign.Sign).
-func Publish(ctx context.Context, store oci.Store, files fs.FS, ref oci.Ref, o Options, signer crypto.Signer) (*Published, error) {
-	a, err := Build(files, o)
+func Publish(ctx context.Context, store oci.Store, files fs.FS, ref oci.Ref, o gitops.Options, signer crypto.Signer) (*Published, error) {
+	a, err := gitops.Build(files, o)
 	if err != nil {
 		return nil, fmt.Errorf("packing the manifests: %w", err)
 	}
-	d, err := Push(ctx, store, ref, a)
+	d, err := gitops.Push(ctx, store, ref, a)
 	if err != nil {
 		return nil, fmt.Errorf("pushing %s: %w", ref, err)
 	}
