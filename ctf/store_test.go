@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -61,6 +62,57 @@ func TestStoreTar(t *testing.T) {
 		})
 		return a, ""
 	})
+}
+
+// TestStoreReadOnly runs the read side of the suite against archives
+// written by Create and opened again for reading: a tar (read in place) and
+// a directory opened with ReadOnly.
+func TestStoreReadOnly(t *testing.T) {
+	for _, f := range []Format{FormatTar, FormatDirectory} {
+		t.Run(string(f), func(t *testing.T) {
+			storetest.RunReadOnly(t, func(t *testing.T, c storetest.Content) storetest.Prewritten {
+				path := filepath.Join(t.TempDir(), "ctf")
+				w, err := Create(path, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Write(t.Context(), t, w, "")
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				a, err := Open(path, ReadOnly())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { a.Close() })
+				return storetest.Prewritten{Store: a, Corrupt: func(d v1.Descriptor) error {
+					file, off := path, int64(0)
+					if f == FormatDirectory {
+						file = filepath.Join(path, blobPath(d.Digest))
+					} else if off, _, _ = a.BlobOffset(d.Digest); off == 0 {
+						return fmt.Errorf("no blob %s", d.Digest)
+					}
+					return flipByte(file, off)
+				}}
+			})
+		})
+	}
+}
+
+// flipByte inverts the byte at offset off of file.
+func flipByte(file string, off int64) error {
+	fh, err := os.OpenFile(file, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	var b [1]byte
+	if _, err := fh.ReadAt(b[:], off); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	_, err = fh.WriteAt(b[:], off)
+	return err
 }
 
 // reopenAndCheck opens path read-only, checks every entry and blob, and
