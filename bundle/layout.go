@@ -1,8 +1,6 @@
 package bundle
 
 import (
-	"archive/tar"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -51,8 +49,8 @@ type chunk struct {
 	data []byte
 }
 
-// layout is the whole tar, computed in advance: OCM's canonical form as
-// ctf writes it (CTF-NATIVE.md §5.1).
+// layout is the whole tar, computed in advance: OCM's canonical form,
+// ctf.TarLayout, with ferry's metadata artifact in it.
 type layout struct {
 	size    int64
 	slots   map[v1.Hash]*slot
@@ -66,21 +64,7 @@ type layout struct {
 	hash    v1.Hash // identifies the layout (and so the plan) for resuming
 }
 
-const block = 512
-
-func padded(n int64) int64 { return (n + block - 1) / block * block }
-
-// tarHeader returns the header blocks ctf's tar writer produces for h.
-func tarHeader(h *tar.Header) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(h); err != nil {
-		return nil, fmt.Errorf("tar header for %s: %w", h.Name, err)
-	}
-	return buf.Bytes(), nil
-}
-
-func blobName(h v1.Hash) string { return ctf.BlobsDir + "/" + h.Algorithm + "." + h.Hex }
+func blobName(h v1.Hash) string { return ctf.BlobPath(h) }
 
 // indexEntries computes artifact-index.json as ctf writes it: one entry per
 // tag, and an untagged entry for each manifest no tag of its repository
@@ -206,9 +190,21 @@ func (l *layout) place(art metadataArtifact) error {
 	l.index = indexEntries(repos, tags)
 	index := ctf.MarshalIndex(l.index)
 
+	blobs := make([]ctf.TarBlob, 0, len(l.slots))
+	for h, s := range l.slots {
+		blobs = append(blobs, ctf.TarBlob{Digest: h, Size: s.desc.Size})
+	}
+	tl, err := ctf.NewTarLayout(index, blobs)
+	if err != nil {
+		return fmt.Errorf("laying out the bundle: %w", err)
+	}
+
+	// The chunks are the layout's own bytes and the metadata artifact's,
+	// merged where they follow one another; the planned blobs' content
+	// falls between them.
 	l.chunks, l.order = nil, nil
 	var off int64
-	var pending []byte // header bytes and padding not yet placed
+	var pending []byte // bytes not yet placed
 	pendingOff := int64(0)
 	flush := func() {
 		if len(pending) > 0 {
@@ -223,43 +219,26 @@ func (l *layout) place(art metadataArtifact) error {
 		pending = append(pending, b...)
 		off += int64(len(b))
 	}
-	pad := func(n int64) { emit(make([]byte, padded(n)-n)) }
-
-	h, err := tarHeader(&tar.Header{Typeflag: tar.TypeReg, Name: ctf.IndexFile, Size: int64(len(index)), Mode: 0o644, ModTime: ctf.ModTime})
-	if err != nil {
-		return err
-	}
-	emit(h)
-	emit(index)
-	pad(int64(len(index)))
-	h, err = tarHeader(&tar.Header{Typeflag: tar.TypeDir, Name: ctf.BlobsDir, Mode: 0o755, ModTime: ctf.ModTime})
-	if err != nil {
-		return err
-	}
-	emit(h)
-	for d := range l.slots {
-		l.order = append(l.order, d)
-	}
-	slices.SortFunc(l.order, func(a, b v1.Hash) int { return strings.Compare(blobName(a), blobName(b)) })
-	for _, d := range l.order {
-		s := l.slots[d]
-		h, err := tarHeader(&tar.Header{Typeflag: tar.TypeReg, Name: blobName(d), Size: s.desc.Size, Mode: 0o644, ModTime: ctf.ModTime})
-		if err != nil {
-			return err
+	for _, p := range tl.Parts {
+		if p.Data != nil {
+			emit(p.Data)
+			continue
 		}
-		emit(h)
-		s.off = off
+		s := l.slots[p.Blob]
+		l.order = append(l.order, p.Blob)
+		s.off = p.Offset
 		if s.data != nil {
 			emit(s.data)
 		} else {
 			flush()
 			off += s.desc.Size
 		}
-		pad(s.desc.Size)
 	}
-	emit(make([]byte, 2*block)) // end of archive
 	flush()
-	l.size = off
+	if off != tl.Size {
+		return fmt.Errorf("laying out the bundle: placed %d bytes of a %d-byte tar", off, tl.Size)
+	}
+	l.size = tl.Size
 	return nil
 }
 

@@ -50,6 +50,9 @@ func blobName(h v1.Hash) string { return h.Algorithm + "." + h.Hex }
 // blobPath returns the path of digest h relative to the archive root.
 func blobPath(h v1.Hash) string { return BlobsDir + "/" + blobName(h) }
 
+// BlobPath returns the name of blob h in a CTF: "blobs/sha256.<hex>".
+func BlobPath(h v1.Hash) string { return blobPath(h) }
+
 // digestOfBlobName parses a flat blob file name ("sha256.<hex>").
 func digestOfBlobName(name string) (v1.Hash, bool) {
 	alg, hex, ok := strings.Cut(name, ".")

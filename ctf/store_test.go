@@ -2,8 +2,10 @@ package ctf
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -61,6 +63,90 @@ func TestStoreTar(t *testing.T) {
 		})
 		return a, ""
 	})
+}
+
+// TestStoreReadOnly runs the read side of the suite against archives
+// written by Create and opened again for reading: a tar (read in place), a
+// directory opened with ReadOnly, and the tar gzip-compressed (extracted on
+// Open, so its bytes cannot be damaged under the reader).
+func TestStoreReadOnly(t *testing.T) {
+	for _, f := range []Format{FormatTar, FormatDirectory, FormatTGZ} {
+		t.Run(string(f), func(t *testing.T) {
+			storetest.RunReadOnly(t, func(t *testing.T, c storetest.Content) storetest.Prewritten {
+				path := filepath.Join(t.TempDir(), "ctf")
+				made := f
+				if f == FormatTGZ {
+					made = FormatTar
+				}
+				w, err := Create(path, made)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Write(t.Context(), t, w, "")
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if f == FormatTGZ {
+					path = gzipFile(t, path)
+				}
+				a, err := Open(path, ReadOnly())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { a.Close() })
+				pw := storetest.Prewritten{Store: a}
+				if f != FormatTGZ {
+					pw.Corrupt = func(d v1.Descriptor) error {
+						file, off := path, int64(0)
+						if f == FormatDirectory {
+							file = filepath.Join(path, blobPath(d.Digest))
+						} else if off, _, _ = a.BlobOffset(d.Digest); off == 0 {
+							return fmt.Errorf("no blob %s", d.Digest)
+						}
+						return flipByte(file, off)
+					}
+				}
+				return pw
+			})
+		})
+	}
+}
+
+// gzipFile writes path gzip-compressed to path.tgz and returns its name.
+func gzipFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".tgz", z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path + ".tgz"
+}
+
+// flipByte inverts the byte at offset off of file.
+func flipByte(file string, off int64) error {
+	fh, err := os.OpenFile(file, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	var b [1]byte
+	if _, err := fh.ReadAt(b[:], off); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	_, err = fh.WriteAt(b[:], off)
+	return err
 }
 
 // reopenAndCheck opens path read-only, checks every entry and blob, and

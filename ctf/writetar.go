@@ -1,10 +1,10 @@
 package ctf
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -14,37 +14,69 @@ import (
 // it writes, and so does ferry.
 var ModTime = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// writeCanonicalTar writes index and the blobs hs (sorted by file name) read
-// from src, in OCM's order and with OCM's headers. Blobs are copied as
-// they are; a blob whose size changed under us fails the write.
+// writeCanonicalTar writes index and the blobs hs read from src as a
+// TarLayout. Blobs are copied as they are; a blob whose size changed under
+// us fails the write.
 func writeCanonicalTar(ctx context.Context, w io.Writer, index []byte, hs []v1.Hash, src source) error {
-	tw := tar.NewWriter(w)
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: IndexFile, Size: int64(len(index)), Mode: 0o644, ModTime: ModTime}); err != nil {
+	blobs := make([]TarBlob, len(hs))
+	for i, h := range hs {
+		n, ok, err := src.size(blobPath(h))
+		if err == nil && !ok {
+			err = fs.ErrNotExist
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", blobPath(h), err)
+		}
+		blobs[i] = TarBlob{Digest: h, Size: n}
+	}
+	l, err := NewTarLayout(index, blobs)
+	if err != nil {
 		return err
 	}
-	if _, err := tw.Write(index); err != nil {
-		return err
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: BlobsDir, Mode: 0o755, ModTime: ModTime}); err != nil {
-		return err
-	}
-	for _, h := range hs {
+	for _, p := range l.Parts {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := blobPath(h)
-		b, err := src.open(name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		if p.Data != nil {
+			if _, err := w.Write(p.Data); err != nil {
+				return err
+			}
+			continue
 		}
-		err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: b.Size(), Mode: 0o644, ModTime: ModTime})
-		if err == nil {
-			err = copyCtx(ctx, tw, b)
-		}
-		b.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		if err := copyBlob(ctx, w, src, p); err != nil {
+			return fmt.Errorf("%s: %w", blobPath(p.Blob), err)
 		}
 	}
-	return tw.Close()
+	return nil
+}
+
+// copyBlob copies the content of part p, which must have p.Size bytes.
+func copyBlob(ctx context.Context, w io.Writer, src source, p TarPart) error {
+	b, err := src.open(blobPath(p.Blob))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if b.Size() != p.Size {
+		return fmt.Errorf("changed while the tar was written: %d bytes, laid out for %d", b.Size(), p.Size)
+	}
+	cw := &countingWriter{w: w}
+	if err := copyCtx(ctx, cw, b); err != nil {
+		return err
+	}
+	if cw.n != p.Size {
+		return fmt.Errorf("changed while the tar was written: read %d bytes, laid out for %d", cw.n, p.Size)
+	}
+	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -5,12 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
-	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,39 +21,171 @@ import (
 // Cleanup is registered on t.
 type Factory func(t *testing.T) (store oci.Store, base string)
 
-// Run runs the whole suite against stores made by f.
-func Run(t *testing.T, f Factory) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, oci.Store, func(string) string)
-	}{
-		{"MissingContent", testMissing},
-		{"BlobRoundTrip", testBlobRoundTrip},
-		{"PushIsIdempotent", testPushIdempotent},
-		{"PushRejectsWrongDigest", testWrongDigest},
-		{"PushRejectsWrongSize", testWrongSize},
-		{"ManifestResolveAndTag", testManifestAndTag},
-		{"IndexWithChildren", testIndex},
-		{"RetagMovesTag", testRetag},
-		{"TagNeedsManifest", testTagNeedsManifest},
-		{"ListTags", testListTags},
-		{"Mount", testMount},
-		{"LargeBlobStreams", testLargeBlob},
-		{"ConcurrentPushes", testConcurrent},
-		{"CancelledContext", testCancelled},
+// PlannedFactory returns a new store for one test that is told in advance
+// what the test will put into it, as a bundle writer is told by its plan
+// (bundle.Writer.Begin): every blob and manifest the test pushes and every
+// tag it sets, under names relative to the base it returns. A test may also
+// push other bytes under a planned descriptor (to see them refused), and
+// content that is not in c (to see that refused too).
+type PlannedFactory func(t *testing.T, c Content) (store oci.Store, base string)
+
+// ReadOnlyFactory returns a store that already holds c, written by some
+// other means (a bundle written by bundle.Writer and opened by bundle.Open,
+// a CTF tar written by ctf.Create and opened again), and that refuses
+// writes. Cleanup is registered on t.
+type ReadOnlyFactory func(t *testing.T, c Content) Prewritten
+
+// Prewritten is a read-only store holding a test's content.
+type Prewritten struct {
+	Store oci.Store
+	Base  string // as for Factory
+	// Corrupt, when not nil, changes the bytes the store holds for d
+	// without changing their length (as a damaged disk would), so the suite
+	// can check that reading d back does not pass verification.
+	Corrupt func(d v1.Descriptor) error
+}
+
+// Entry is one blob or manifest a test of the suite puts into a store.
+type Entry struct {
+	Repo       string // relative to the store's base: "suite/image"
+	Descriptor v1.Descriptor
+	// Data is the content of Descriptor; nil for a descriptor nobody has the
+	// bytes of (the test pushes other bytes under it and expects a refusal).
+	Data     []byte
+	Manifest bool     // a manifest or index (so Repo gets an entry for it)
+	Tags     []string // the tags Repo gives the manifest
+}
+
+// Content is what one test puts into a store, blobs before the manifests
+// that name them.
+type Content []Entry
+
+// Write pushes every entry of c that has data into s under base, then sets
+// the tags: how a ReadOnlyFactory can fill the store it then reopens.
+func (c Content) Write(ctx context.Context, t testing.TB, s oci.Store, base string) {
+	t.Helper()
+	for _, e := range c {
+		if e.Data == nil && e.Descriptor.Size != 0 {
+			continue
+		}
+		if err := s.Push(ctx, join(base, e.Repo), e.Descriptor, bytes.NewReader(e.Data)); err != nil {
+			t.Fatalf("writing %s@%s: %v", e.Repo, e.Descriptor.Digest, err)
+		}
 	}
+	for _, e := range c {
+		for _, tag := range e.Tags {
+			if err := s.Tag(ctx, mustRef(t, join(base, e.Repo)+":"+tag), e.Descriptor); err != nil {
+				t.Fatalf("tagging %s:%s: %v", e.Repo, tag, err)
+			}
+		}
+	}
+}
+
+func join(base, repo string) string {
+	if base == "" {
+		return repo
+	}
+	return base + "/" + repo
+}
+
+// BlobEntry is the entry of blob b, described by d, in repo.
+func BlobEntry(repo string, b []byte, d v1.Descriptor) Entry {
+	return Entry{Repo: repo, Descriptor: d, Data: b}
+}
+
+// mode is how a suite runs: on an empty writable store, on a store told its
+// content in advance, or on a read-only store that holds it.
+type mode int
+
+const (
+	writable mode = iota
+	planned
+	readOnly
+)
+
+// harness opens the store of one test in the suite's mode.
+type harness struct {
+	t       *testing.T
+	mode    mode
+	open    func(t *testing.T, c Content) Prewritten
+	corrupt func(v1.Descriptor) error // see Prewritten.Corrupt
+}
+
+// store opens the test's store, declaring what the test puts into it (or,
+// read-only, what it must already hold). It returns the store and the
+// function that turns a relative repository name into the store's.
+func (h *harness) store(entries ...[]Entry) (oci.Store, func(string) string) {
+	var c Content
+	for _, es := range entries {
+		c = append(c, es...)
+	}
+	pw := h.open(h.t, c)
+	h.corrupt = pw.Corrupt
+	return pw.Store, func(name string) string { return join(pw.Base, name) }
+}
+
+type testCase struct {
+	name string
+	fn   func(*testing.T, *harness)
+}
+
+func run(t *testing.T, m mode, tests []testCase, open func(*testing.T, Content) Prewritten) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, base := f(t)
-			repo := func(name string) string {
-				if base == "" {
-					return name
-				}
-				return base + "/" + name
-			}
-			tc.fn(t, s, repo)
+			tc.fn(t, &harness{t: t, mode: m, open: open})
 		})
 	}
+}
+
+// writeTests are what a writable store promises; a planned one keeps the
+// same promises for the content it was planned for.
+var writeTests = []testCase{
+	{"MissingContent", testMissing},
+	{"BlobRoundTrip", testBlobRoundTrip},
+	{"PushIsIdempotent", testPushIdempotent},
+	{"PushRejectsWrongDigest", testWrongDigest},
+	{"PushRejectsWrongSize", testWrongSize},
+	{"ManifestResolveAndTag", testManifestAndTag},
+	{"IndexWithChildren", testIndex},
+	{"RetagMovesTag", testRetag},
+	{"TagNeedsManifest", testTagNeedsManifest},
+	{"ListTags", testListTags},
+	{"Mount", testMount},
+	{"LargeBlobStreams", testLargeBlob},
+	{"ConcurrentPushes", testConcurrent},
+	{"CancelledContext", testCancelled},
+}
+
+// Run runs the whole suite against empty stores made by f.
+func Run(t *testing.T, f Factory) {
+	run(t, writable, writeTests, func(t *testing.T, _ Content) Prewritten {
+		s, base := f(t)
+		return Prewritten{Store: s, Base: base}
+	})
+}
+
+// RunPlanned runs the suite against stores made by f, each told in advance
+// what its test puts into it. Beyond the promises of Run, such a store
+// refuses what it was not planned for, with an error wrapping
+// oci.ErrUnsupported: content (UnplannedContentRefused) and tags, so a tag
+// cannot move (RetagMovesTag checks that instead). A planned tag may
+// resolve as soon as its manifest is in, before Tag is called.
+func RunPlanned(t *testing.T, f PlannedFactory) {
+	tests := append(writeTests[:len(writeTests):len(writeTests)], testCase{"UnplannedContentRefused", testUnplanned})
+	run(t, planned, tests, func(t *testing.T, c Content) Prewritten {
+		s, base := f(t, c)
+		return Prewritten{Store: s, Base: base}
+	})
+}
+
+// RunReadOnly runs the read side of the suite against stores made by f,
+// each holding what its test reads: missing content, blobs, manifests by
+// digest and tag, indexes, tags, large blobs, concurrent and cancelled
+// reads, and that what is read verifies against its descriptor. Push and
+// Tag must fail with an *oci.Error wrapping oci.ErrUnsupported and change
+// nothing.
+func RunReadOnly(t *testing.T, f ReadOnlyFactory) {
+	run(t, readOnly, readTests, f)
 }
 
 // Blob returns random content of n bytes and its descriptor.
@@ -102,6 +230,15 @@ func (img Image) content(i int) []byte {
 	return img.Layers[i-1]
 }
 
+// Entries lists the image in repo: its blobs, then its manifest with tags.
+func (img Image) Entries(repo string, tags ...string) []Entry {
+	var out []Entry
+	for i, d := range img.Blobs {
+		out = append(out, BlobEntry(repo, img.content(i), d))
+	}
+	return append(out, Entry{Repo: repo, Descriptor: img.Desc, Data: img.Manifest, Manifest: true, Tags: tags})
+}
+
 // Push pushes the image's blobs and then its manifest (untagged) into repo.
 func (img Image) Push(ctx context.Context, t testing.TB, s oci.Store, repo string) {
 	t.Helper()
@@ -130,7 +267,7 @@ func mustRef(t testing.TB, s string) oci.Ref {
 	return r
 }
 
-func fetchAll(ctx context.Context, t testing.TB, s oci.Store, repo string, d v1.Descriptor) []byte {
+func fetchAll(ctx context.Context, t testing.TB, s oci.Reader, repo string, d v1.Descriptor) []byte {
 	t.Helper()
 	rc, err := s.Fetch(ctx, repo, d)
 	if err != nil {
@@ -144,339 +281,10 @@ func fetchAll(ctx context.Context, t testing.TB, s oci.Store, repo string, d v1.
 	return b
 }
 
-func testMissing(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	_, d := Blob(100, types.OCILayer)
-	if _, err := s.Fetch(ctx, repo("suite/missing"), d); !errors.Is(err, oci.ErrNotFound) {
-		t.Errorf("Fetch of a missing blob: got %v, want ErrNotFound", err)
-	}
-	ok, err := s.Exists(ctx, repo("suite/missing"), d)
-	if err != nil || ok {
-		t.Errorf("Exists of a missing blob = %v, %v; want false, nil", ok, err)
-	}
-	md := v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: d.Digest, Size: d.Size}
-	if ok, err := s.Exists(ctx, repo("suite/missing"), md); err != nil || ok {
-		t.Errorf("Exists of a missing manifest = %v, %v; want false, nil", ok, err)
-	}
-	if _, err := s.Resolve(ctx, mustRef(t, repo("suite/missing")+":nope")); !errors.Is(err, oci.ErrNotFound) {
-		t.Errorf("Resolve of a missing tag: got %v, want ErrNotFound", err)
-	}
-	if _, err := s.Resolve(ctx, mustRef(t, repo("suite/missing")+"@"+d.Digest.String())); !errors.Is(err, oci.ErrNotFound) {
-		t.Errorf("Resolve of a missing digest: got %v, want ErrNotFound", err)
-	}
-}
-
-func testBlobRoundTrip(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	b, d := Blob(4096, types.OCILayer)
-	r := repo("suite/blob")
-	if err := s.Push(ctx, r, d, bytes.NewReader(b)); err != nil {
-		t.Fatalf("Push: %v", err)
-	}
-	if ok, err := s.Exists(ctx, r, d); err != nil || !ok {
-		t.Fatalf("Exists after Push = %v, %v; want true", ok, err)
-	}
-	if got := fetchAll(ctx, t, s, r, d); !bytes.Equal(got, b) {
-		t.Fatalf("Fetch returned %d bytes that differ from the %d pushed", len(got), len(b))
-	}
-	// Empty blobs are legal (the OCI empty descriptor has 2 bytes, but some
-	// tools push zero-length layers).
-	eb, ed := []byte{}, oci.DescriptorOf(types.OCILayer, nil)
-	if err := s.Push(ctx, r, ed, bytes.NewReader(eb)); err != nil {
-		t.Fatalf("Push of an empty blob: %v", err)
-	}
-	if got := fetchAll(ctx, t, s, r, ed); len(got) != 0 {
-		t.Fatalf("empty blob came back with %d bytes", len(got))
-	}
-}
-
-func testPushIdempotent(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	b, d := Blob(1000, types.OCILayer)
-	for i := range 2 {
-		if err := s.Push(ctx, repo("suite/twice"), d, bytes.NewReader(b)); err != nil {
-			t.Fatalf("Push #%d: %v", i+1, err)
-		}
-	}
-	if got := fetchAll(ctx, t, s, repo("suite/twice"), d); !bytes.Equal(got, b) {
-		t.Fatal("content changed after a second push")
-	}
-}
-
-func testWrongDigest(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	b, d := Blob(2048, types.OCILayer)
-	other := append([]byte(nil), b...)
-	other[1000] ^= 0xff
-	r := repo("suite/bad")
-	err := s.Push(ctx, r, d, bytes.NewReader(other))
-	if !errors.Is(err, oci.ErrDigestMismatch) {
-		t.Fatalf("Push of altered bytes: got %v, want ErrDigestMismatch", err)
-	}
-	if ok, err := s.Exists(ctx, r, d); err != nil || ok {
-		t.Fatalf("after a rejected push Exists = %v, %v; want false, nil", ok, err)
-	}
-	// Nothing may be kept under the digest of the bytes that were sent either.
-	od := oci.DescriptorOf(types.OCILayer, other)
-	if ok, err := s.Exists(ctx, r, od); err != nil || ok {
-		t.Fatalf("after a rejected push the sent bytes exist under their own digest: %v, %v", ok, err)
-	}
-	// The same mismatch on a manifest.
-	img := NewImage(1, 10)
-	img.Push(ctx, t, s, r)
-	_, bogus := Blob(len(img.Manifest), types.OCIManifestSchema1)
-	err = s.Push(ctx, r, bogus, bytes.NewReader(img.Manifest))
-	if !errors.Is(err, oci.ErrDigestMismatch) {
-		t.Fatalf("Push of a manifest under another digest: got %v, want ErrDigestMismatch", err)
-	}
-	if ok, err := s.Exists(ctx, r, bogus); err != nil || ok {
-		t.Fatalf("after a rejected manifest push Exists = %v, %v; want false, nil", ok, err)
-	}
-}
-
-func testWrongSize(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	b, d := Blob(2048, types.OCILayer)
-	r := repo("suite/short")
-	if err := s.Push(ctx, r, d, bytes.NewReader(b[:1024])); !errors.Is(err, oci.ErrSizeMismatch) {
-		t.Fatalf("Push of a truncated blob: got %v, want ErrSizeMismatch", err)
-	}
-	if err := s.Push(ctx, r, d, io.MultiReader(bytes.NewReader(b), strings.NewReader("tail"))); !errors.Is(err, oci.ErrSizeMismatch) {
-		t.Fatalf("Push of a blob with extra bytes: got %v, want ErrSizeMismatch", err)
-	}
-	if ok, err := s.Exists(ctx, r, d); err != nil || ok {
-		t.Fatalf("after rejected pushes Exists = %v, %v; want false, nil", ok, err)
-	}
-}
-
-func testManifestAndTag(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	r := repo("suite/image")
-	img := NewImage(2, 512)
-	img.Push(ctx, t, s, r)
-	byDigest := mustRef(t, r+"@"+img.Desc.Digest.String())
-	got, err := s.Resolve(ctx, byDigest)
-	if err != nil {
-		t.Fatalf("Resolve by digest: %v", err)
-	}
-	checkDesc(t, "Resolve by digest", got, img.Desc)
-	if ok, err := s.Exists(ctx, r, img.Desc); err != nil || !ok {
-		t.Fatalf("Exists of the manifest = %v, %v", ok, err)
-	}
-	tagged := mustRef(t, r+":1.0.0")
-	if err := s.Tag(ctx, tagged, img.Desc); err != nil {
-		t.Fatalf("Tag: %v", err)
-	}
-	got, err = s.Resolve(ctx, tagged)
-	if err != nil {
-		t.Fatalf("Resolve by tag: %v", err)
-	}
-	checkDesc(t, "Resolve by tag", got, img.Desc)
-	if b := fetchAll(ctx, t, s, r, got); !bytes.Equal(b, img.Manifest) {
-		t.Fatalf("manifest bytes changed: got %s", b)
-	}
-	for i, d := range img.Blobs {
-		if b := fetchAll(ctx, t, s, r, d); !bytes.Equal(b, img.content(i)) {
-			t.Fatalf("blob %d changed", i)
-		}
-	}
-}
-
 func checkDesc(t testing.TB, what string, got, want v1.Descriptor) {
 	t.Helper()
 	if got.Digest != want.Digest || got.Size != want.Size || got.MediaType != want.MediaType {
 		t.Fatalf("%s = {%s %d %s}, want {%s %d %s}", what, got.MediaType, got.Size, got.Digest,
 			want.MediaType, want.Size, want.Digest)
-	}
-}
-
-func testIndex(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	r := repo("suite/multi")
-	amd, arm := NewImage(1, 256), NewImage(1, 256)
-	amd.Push(ctx, t, s, r)
-	arm.Push(ctx, t, s, r)
-	ad, rd := amd.Desc, arm.Desc
-	ad.Platform = &v1.Platform{OS: "linux", Architecture: "amd64"}
-	rd.Platform = &v1.Platform{OS: "linux", Architecture: "arm64"}
-	idx, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{ad, rd}})
-	id := oci.DescriptorOf(types.OCIImageIndex, idx)
-	if err := s.Push(ctx, r, id, bytes.NewReader(idx)); err != nil {
-		t.Fatalf("Push index: %v", err)
-	}
-	ref := mustRef(t, r+":multi")
-	if err := s.Tag(ctx, ref, id); err != nil {
-		t.Fatalf("Tag index: %v", err)
-	}
-	got, err := s.Resolve(ctx, ref)
-	if err != nil {
-		t.Fatalf("Resolve index: %v", err)
-	}
-	checkDesc(t, "Resolve index", got, id)
-	b := fetchAll(ctx, t, s, r, got)
-	kids, err := oci.Children(got.MediaType, b)
-	if err != nil || len(kids) != 2 || kids[0].Digest != amd.Desc.Digest || kids[1].Digest != arm.Desc.Digest {
-		t.Fatalf("index children = %v, %v", kids, err)
-	}
-	for _, k := range kids {
-		if ok, err := s.Exists(ctx, r, k); err != nil || !ok {
-			t.Fatalf("child %s: Exists = %v, %v", k.Digest, ok, err)
-		}
-	}
-}
-
-func testRetag(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	r := repo("suite/retag")
-	a, b := NewImage(1, 64), NewImage(1, 64)
-	a.Push(ctx, t, s, r)
-	b.Push(ctx, t, s, r)
-	ref := mustRef(t, r+":latest")
-	if err := s.Tag(ctx, ref, a.Desc); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Tag(ctx, ref, b.Desc); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Resolve(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkDesc(t, "Resolve after retag", got, b.Desc)
-	// The first manifest is still there by digest.
-	if _, err := s.Resolve(ctx, mustRef(t, r+"@"+a.Desc.Digest.String())); err != nil {
-		t.Fatalf("untagged manifest lost: %v", err)
-	}
-}
-
-func testTagNeedsManifest(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	img := NewImage(1, 64)
-	err := s.Tag(ctx, mustRef(t, repo("suite/notag")+":v1"), img.Desc)
-	if !errors.Is(err, oci.ErrNotFound) {
-		t.Fatalf("Tag of a manifest the store does not hold: got %v, want ErrNotFound", err)
-	}
-	if _, err := s.Resolve(ctx, mustRef(t, repo("suite/notag")+":v1")); !errors.Is(err, oci.ErrNotFound) {
-		t.Fatalf("a failed Tag left a tag behind: %v", err)
-	}
-}
-
-func testListTags(t *testing.T, s oci.Store, repo func(string) string) {
-	tl, ok := s.(oci.TagLister)
-	if !ok {
-		t.Skip("store does not list tags")
-	}
-	ctx := t.Context()
-	r := repo("suite/tags")
-	if tags, err := tl.Tags(ctx, r); err != nil || len(tags) != 0 {
-		t.Fatalf("Tags of an empty repository = %v, %v; want none", tags, err)
-	}
-	img := NewImage(1, 64)
-	img.Push(ctx, t, s, r)
-	want := []string{"1.0.0", "1.0.0.build-3", "latest"}
-	for _, tag := range want {
-		if err := s.Tag(ctx, mustRef(t, r+":"+tag), img.Desc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := tl.Tags(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Fatalf("Tags = %v, want %v", got, want)
-	}
-}
-
-func testMount(t *testing.T, s oci.Store, repo func(string) string) {
-	m, ok := s.(oci.Mounter)
-	if !ok {
-		t.Skip("store does not mount")
-	}
-	ctx := t.Context()
-	b, d := Blob(3000, types.OCILayer)
-	from, to := repo("suite/mount-from"), repo("suite/mount-to")
-	if err := s.Push(ctx, from, d, bytes.NewReader(b)); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Mount(ctx, from, to, d); err != nil {
-		t.Fatalf("Mount: %v", err)
-	}
-	if got := fetchAll(ctx, t, s, to, d); !bytes.Equal(got, b) {
-		t.Fatal("mounted blob differs")
-	}
-	_, missing := Blob(10, types.OCILayer)
-	if err := m.Mount(ctx, from, to, missing); !errors.Is(err, oci.ErrNotFound) {
-		t.Fatalf("Mount of a blob the source repository lacks: got %v, want ErrNotFound", err)
-	}
-}
-
-func testLargeBlob(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	b, d := Blob(6<<20+17, types.OCILayer)
-	r := repo("suite/large")
-	if err := s.Push(ctx, r, d, bytes.NewReader(b)); err != nil {
-		t.Fatalf("Push of 6 MiB: %v", err)
-	}
-	rc, err := s.Fetch(ctx, r, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	vr, err := oci.VerifyReader(rc, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := io.Copy(io.Discard, vr)
-	if err != nil || n != d.Size {
-		t.Fatalf("streamed %d of %d bytes: %v", n, d.Size, err)
-	}
-}
-
-func testConcurrent(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx := t.Context()
-	r := repo("suite/concurrent")
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	blobs := make([][]byte, 16)
-	descs := make([]v1.Descriptor, 16)
-	for i := range blobs {
-		blobs[i], descs[i] = Blob(10000+i, types.OCILayer)
-	}
-	for i := range blobs {
-		wg.Go(func() {
-			// Half the goroutines push the same blob, to exercise races on one digest.
-			j := i
-			if i%2 == 1 {
-				j = 0
-			}
-			if err := s.Push(ctx, r, descs[j], bytes.NewReader(blobs[j])); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent Push: %v", err)
-	}
-	for i := 0; i < len(blobs); i += 2 {
-		if got := fetchAll(ctx, t, s, r, descs[i]); !bytes.Equal(got, blobs[i]) {
-			t.Fatalf("blob %d differs after concurrent pushes", i)
-		}
-	}
-}
-
-func testCancelled(t *testing.T, s oci.Store, repo func(string) string) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	b, d := Blob(1000, types.OCILayer)
-	r := repo("suite/cancel")
-	if err := s.Push(ctx, r, d, bytes.NewReader(b)); err == nil {
-		t.Fatal("Push with a cancelled context succeeded")
-	}
-	if ok, err := s.Exists(t.Context(), r, d); err != nil || ok {
-		t.Fatalf("a cancelled Push left the blob: %v, %v", ok, err)
 	}
 }
