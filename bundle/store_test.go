@@ -77,7 +77,7 @@ func finish(t *testing.T, w *bundle.Writer, path string, c storetest.Content) {
 		t.Fatalf("open: %v", err)
 	}
 	defer b.Close()
-	s := b.Source(nil, "")
+	s := b.ImportStore(nil, "")
 	for _, e := range c {
 		if ok, err := s.Exists(ctx, e.Repo, e.Descriptor); err != nil || !ok {
 			t.Errorf("the finished bundle lacks %s@%s: %v", e.Repo, e.Descriptor.Digest, err)
@@ -120,7 +120,7 @@ func TestStoreReader(t *testing.T) {
 					t.Fatalf("open: %v", err)
 				}
 				t.Cleanup(func() { b.Close() })
-				return storetest.Prewritten{Store: b.Source(nil, ""), Corrupt: func(d v1.Descriptor) error {
+				return storetest.Prewritten{Store: b.ImportStore(nil, ""), Corrupt: func(d v1.Descriptor) error {
 					off, _, ok := b.Archive.BlobOffset(d.Digest)
 					if !ok {
 						return fmt.Errorf("no blob %s", d.Digest)
