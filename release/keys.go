@@ -54,3 +54,21 @@ func ImageVerifierFromFiles(files []string) (transfer.ImageVerifier, error) {
 	}
 	return ImageVerifier(keys...), nil
 }
+
+// PublicKeys reads public keys (PEM: ECDSA, RSA or Ed25519, as cosign takes
+// them) from files. A file that cannot be read or parsed is a *UsageError.
+func PublicKeys(files []string) ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--public-key: %w", err)}
+		}
+		pub, err := cosign.LoadPublicKey(b)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--public-key %s: %w", file, err)}
+		}
+		keys = append(keys, pub)
+	}
+	return keys, nil
+}

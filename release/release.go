@@ -88,7 +88,10 @@ type Options struct {
 
 // Result is what a transfer planned and did.
 type Result struct {
-	Plan *transfer.Plan
+	// Source and Target are the repositories read and written, as
+	// specified ("" where the call was given opened repositories).
+	Source, Target string
+	Plan           *transfer.Plan
 	// Report is what the run did; nil after a dry run.
 	Report *transfer.Report
 }
@@ -122,7 +125,12 @@ func Transfer(ctx context.Context, sources []string, target string, o Options) (
 	if err != nil {
 		return nil, err
 	}
-	return TransferVersions(ctx, src, versions, dst, o)
+	res, err := TransferVersions(ctx, src, versions, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	res.Source, res.Target = refs[0].Repo.String(), dstSpec.String()
+	return res, nil
 }
 
 // TransferVersions carries the component versions refs of src (see

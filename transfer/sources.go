@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -78,12 +79,71 @@ func (s *Sources) route(repo string) oci.Reader {
 				return r
 			}
 		}
-		return nil
+		return s.openSetLocked(repo)
 	}
 	if s.Images != nil && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		return s.Images
 	}
 	return s.Store
+}
+
+// openSetLocked opens the artifact set a repository under ArtifactSetHost
+// names, by its blob digest, from a Store that reads blobs by digest alone
+// (a CTF): a plan read back from JSON names sets no planner registered. It
+// returns nil when it cannot.
+func (s *Sources) openSetLocked(repo string) oci.Reader {
+	rest := strings.TrimPrefix(repo, ArtifactSetHost+"/")
+	name, _, _ := strings.Cut(rest, "/")
+	alg, hex, ok := strings.Cut(name, "-")
+	bf, isFiler := s.Store.(interface {
+		OpenBlob(h v1.Hash) (*ctf.BlobFile, error)
+	})
+	if !ok || !isFiler {
+		return nil
+	}
+	h, err := v1.NewHash(alg + ":" + hex)
+	if err != nil {
+		return nil
+	}
+	f, err := bf.OpenBlob(h)
+	if err != nil {
+		return nil
+	}
+	set, err := ctf.OpenArtifactSet(f, f.Size())
+	if err != nil {
+		f.Close()
+		return nil
+	}
+	if s.sets == nil {
+		s.sets = map[string]oci.Reader{}
+	}
+	prefix := ArtifactSetHost + "/" + name
+	s.sets[prefix] = set
+	s.closers = append(s.closers, set, f)
+	return set
+}
+
+// Has reports whether the routed reader holds d in repo: by its Exists when
+// it has one (a HEAD to a registry), else by opening it.
+func (s *Sources) Has(ctx context.Context, repo string, d v1.Descriptor) (bool, error) {
+	r := s.route(repo)
+	if r == nil {
+		return false, nil
+	}
+	if e, ok := r.(interface {
+		Exists(ctx context.Context, repo string, d v1.Descriptor) (bool, error)
+	}); ok {
+		return e.Exists(ctx, repo, d)
+	}
+	rc, err := r.Fetch(ctx, repo, d)
+	if errors.Is(err, oci.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rc.Close()
+	return true, nil
 }
 
 // Resolve implements oci.Reader.

@@ -114,20 +114,23 @@ pin in the GitOps tool.`,
 	return cmd
 }
 
-// signer loads the --sign-key, or returns nil without one. A cosign key
+// signer loads the --sign-key (see loadSignKey).
+func (f *gitopsFlags) signer() (crypto.Signer, error) { return loadSignKey(f.signKey) }
+
+// loadSignKey loads a --sign-key, or returns nil without one. A cosign key
 // is decrypted with $COSIGN_PASSWORD, as cosign does, or a password typed
 // on the terminal.
-func (f *gitopsFlags) signer() (crypto.Signer, error) {
-	if f.signKey == "" {
+func loadSignKey(file string) (crypto.Signer, error) {
+	if file == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(f.signKey)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--sign-key: %w", err))
 	}
 	key, err := cosign.LoadPrivateKey(b, cosignPassword)
 	if err != nil {
-		err = fmt.Errorf("--sign-key %s: %w", f.signKey, err)
+		err = fmt.Errorf("--sign-key %s: %w", file, err)
 		if errors.Is(err, cosign.ErrWrongPassword) {
 			return nil, withHint(err, "set COSIGN_PASSWORD to the key's password")
 		}

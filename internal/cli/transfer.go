@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -20,6 +23,8 @@ type transferOptions struct {
 	dryRun        bool
 	reportFile    string
 	artifactSets  bool
+	plan          string
+	signKey       string
 	verify        verifyFlags
 }
 
@@ -41,7 +46,13 @@ valid.
 
 Blobs are written first, then manifests, then tags, and the component descriptors
 last: an interrupted run leaves nothing that looks complete, and running the same
-command again resumes where it stopped, sending nothing twice.`,
+command again resumes where it stopped, sending nothing twice.
+
+For change control, --dry-run -o json prints the plan: every component version,
+artifact and blob by digest (with --sign-key, signed as 'cosign sign-blob' signs).
+Once reviewed, --plan FILE runs exactly that plan, nothing re-resolved from tags;
+with --public-key it runs only a plan whose signature verifies. A source that no
+longer holds a planned digest stops the run before anything is written.`,
 		Example: `  # bastion host: a release from a public registry into the private one
   ferry transfer ghcr.io/acme/releases//example.com/podinfo:6.3.5 registry.local:5000/air
 
@@ -49,14 +60,27 @@ command again resumes where it stopped, sending nothing twice.`,
   ferry transfer --recursive ./ctf http://127.0.0.1:5000/ocm
 
   # what would be copied, as JSON
-  ferry transfer ./ctf//example.com/app:1.0.0 registry.local/air --dry-run -o json`,
+  ferry transfer ./ctf//example.com/app:1.0.0 registry.local/air --dry-run -o json
+
+  # a signed plan, reviewed, then run as it is
+  ferry transfer staging.local/rel//example.com/app:1.0.0 prod.local/rel --dry-run -o json --sign-key ci.key > plan.json
+  ferry transfer --plan plan.json --public-key ci.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if o.plan != "" {
+				if len(args) > 0 {
+					return usageErr(fmt.Errorf("--plan names the source and the target itself: give no SRC or DST (got %d argument(s))", len(args)))
+				}
+				return nil
+			}
 			if len(args) < 2 {
 				return usageErr(fmt.Errorf("%s needs at least one SRC and a DST, got %d argument(s)", cmd.CommandPath(), len(args)))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.plan != "" {
+				return g.runPlan(cmd.Context(), o)
+			}
 			return g.runTransfer(cmd, args[:len(args)-1], args[len(args)-1], o)
 		},
 	}
@@ -70,6 +94,8 @@ command again resumes where it stopped, sending nothing twice.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials (every component, resource, image, digest and signature), to this file")
 	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
+	f.StringVar(&o.plan, "plan", "", "run the plan in `FILE` (from --dry-run -o json) exactly: the same digests, nothing re-resolved")
+	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run -o json: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
 	o.verify.add(cmd)
 	cmd.GroupID = "main"
 	return cmd
@@ -89,7 +115,41 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		return verifyHint(err)
 	}
 	if o.dryRun {
-		return g.printPlan(res.Plan)
+		return g.printPlanFile(release.NewPlanFile(res), o.signKey)
+	}
+	return g.printReport(res.Report, o.reportFile)
+}
+
+// runPlan runs the plan of --plan, checked against --public-key.
+func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
+	if o.dryRun || len(o.verify.signatures) > 0 || o.signKey != "" {
+		return usageErr(errors.New("--plan runs a plan as it was made (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
+	}
+	b, err := os.ReadFile(o.plan)
+	if err != nil {
+		return usageErr(fmt.Errorf("--plan: %w", err))
+	}
+	keys, err := release.PublicKeys(o.verify.publicKeys)
+	if err != nil {
+		return err
+	}
+	pf, err := release.ReadPlan(b, keys...)
+	if err != nil {
+		return withHint(fmt.Errorf("%s: %w", o.plan, err), "run only the plan as it was reviewed: make it again with --dry-run and have it signed, or check --public-key")
+	}
+	ro, err := g.releaseOptions(verifyFlags{}, nil, false, o.jobs)
+	if err != nil {
+		return err
+	}
+	bar := g.newProgress("transferring to "+pf.Target, 0)
+	ro.Progress = bar.event
+	res, err := release.RunPlan(ctx, pf, ro)
+	bar.stop()
+	if errors.Is(err, release.ErrPlanStale) {
+		return withHint(err, "the source changed since the plan was made: make the plan again and review it")
+	}
+	if err != nil {
+		return err
 	}
 	return g.printReport(res.Report, o.reportFile)
 }

@@ -3,12 +3,35 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
+
+// printPlanFile prints a transfer's plan: as a plan file --plan runs with
+// -o json (signed with signKey when set), else as printPlan does.
+func (g *globals) printPlanFile(pf *release.PlanFile, signKey string) error {
+	if g.output != "json" {
+		if signKey != "" {
+			return usageErr(errors.New("--sign-key signs the plan file: add -o json"))
+		}
+		return g.printPlan(pf.Plan)
+	}
+	key, err := loadSignKey(signKey)
+	if err != nil {
+		return err
+	}
+	b, err := pf.Marshal(key)
+	if err != nil {
+		return err
+	}
+	_, err = g.stdout.Write(b)
+	return err
+}
 
 // printPlan prints what a transfer would do.
 func (g *globals) printPlan(p *transfer.Plan) error {
