@@ -43,11 +43,15 @@ type BundleResult struct {
 // Transfer reads them), with every image and blob their resources point
 // at, into the offline bundle file. The bundle is laid out before the first
 // byte is fetched; until it is complete it is FILE.partial with a journal,
-// which a failed run keeps for BundleOptions.Resume. Options.DryRun,
-// Overwrite and ByReference do not apply.
+// which a failed run keeps for BundleOptions.Resume. With Options.DryRun it
+// only plans (the Result's Plan; no file is touched). Overwrite and
+// ByReference do not apply.
 func CreateBundle(ctx context.Context, sources []string, file string, o Options, bo BundleOptions) (*BundleResult, error) {
 	if o.ArtifactSets && len(o.Platforms) > 0 {
 		return nil, errArtifactSetsPlatforms
+	}
+	if o.ArtifactSets && o.DryRun {
+		return nil, usageError("--ocm-artifact-sets makes the sets while it plans: it does not combine with --dry-run")
 	}
 	refs, err := component.ParseSources(sources)
 	if err != nil {
@@ -62,40 +66,95 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 	if err != nil {
 		return nil, err
 	}
-	if bo.Tool == "" {
-		bo.Tool = buildinfo.Tool()
-	}
-	w, err := bundle.Create(file, bundle.CreateOptions{VolumeSize: bo.VolumeSize, Resume: bo.Resume, MissingFrom: bo.MissingFrom, Jobs: o.Jobs})
+	images, err := o.images(src)
 	if err != nil {
 		return nil, err
 	}
-	res, err := writeBundle(ctx, src, versions, w, file, o, bo)
+	srcs := &transfer.Sources{Store: src.Store(), Images: images}
+	defer srcs.Close()
+	if o.DryRun {
+		plan, err := planBundle(ctx, src, versions, srcs, emptyStore{}, "", o)
+		if err != nil {
+			return nil, &PlanError{What: "the bundle " + file, Err: err}
+		}
+		return &BundleResult{Result: Result{Plan: plan, Source: refs[0].Repo.String(), Target: file}, File: file}, nil
+	}
+	w, err := createBundle(file, o, bo)
+	if err != nil {
+		return nil, err
+	}
+	spool := ""
+	if o.ArtifactSets {
+		spool = file + ".partial.sets"
+	}
+	// The writer holds nothing yet: the plan is that of a transfer into an
+	// empty CTF, the same on every run, so a resume finds the same layout.
+	plan, err := planBundle(ctx, src, versions, srcs, w, spool, o)
+	if err != nil {
+		w.Abort()
+		return nil, &PlanError{What: "the bundle " + file, Err: err}
+	}
+	res, err := writeBundle(ctx, plan, srcs, w, file, o, bo)
 	if err != nil {
 		w.Abort()
 		return nil, err
 	}
+	if spool != "" {
+		if err := os.RemoveAll(spool); err != nil && o.Logger != nil {
+			o.Logger.Warn("removing the artifact-set spool", "dir", spool, "err", err)
+		}
+	}
+	res.Source, res.Target = refs[0].Repo.String(), file
 	return res, nil
 }
 
-func writeBundle(ctx context.Context, src *repository.Repository, versions []component.Ref, w *bundle.Writer, file string, o Options, bo BundleOptions) (*BundleResult, error) {
+// CreateBundleFromPlan writes the bundle a plan made by CreateBundle with
+// Options.DryRun names (its Target), exactly as planned: the source must
+// still hold every planned digest (else an error wrapping ErrPlanStale, and
+// no file is touched).
+func CreateBundleFromPlan(ctx context.Context, p *PlanFile, o Options, bo BundleOptions) (*BundleResult, error) {
+	src, err := repository.Open(ctx, p.Source, o.Repository)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
 	images, err := o.images(src)
 	if err != nil {
 		return nil, err
 	}
 	sources := &transfer.Sources{Store: src.Store(), Images: images}
 	defer sources.Close()
-	// The writer holds nothing yet: the plan is that of a transfer into an
-	// empty CTF, the same on every run, so a resume finds the same layout.
-	target := transfer.Target{Repository: ocireg.New(w, ""), Intermediate: true}
-	spool := ""
-	if o.ArtifactSets {
-		spool = file + ".partial.sets"
+	if err := checkPlanned(ctx, p.Plan, sources); err != nil {
+		return nil, &PlanError{What: "the bundle " + p.Target, Err: err}
 	}
+	w, err := createBundle(p.Target, o, bo)
+	if err != nil {
+		return nil, err
+	}
+	res, err := writeBundle(ctx, p.Plan, sources, w, p.Target, o, bo)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	res.Source, res.Target = p.Source, p.Target
+	return res, nil
+}
+
+func createBundle(file string, o Options, bo BundleOptions) (*bundle.Writer, error) {
+	return bundle.Create(file, bundle.CreateOptions{VolumeSize: bo.VolumeSize, Resume: bo.Resume, MissingFrom: bo.MissingFrom, Jobs: o.Jobs})
+}
+
+// planBundle plans the versions into the empty bundle target.
+func planBundle(ctx context.Context, src *repository.Repository, versions []component.Ref, sources *transfer.Sources, target oci.Store, spool string, o Options) (*transfer.Plan, error) {
 	co := o.componentOptions(spool)
 	co.ByReference, co.Overwrite = false, false
-	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target, co)
-	if err != nil {
-		return nil, &PlanError{What: "the bundle " + file, Err: err}
+	return transfer.NewComponentPlan(ctx, sources, src.Repository, versions, transfer.Target{Repository: ocireg.New(target, ""), Intermediate: true}, co)
+}
+
+// writeBundle lays the plan out in w, runs it and closes w.
+func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sources, w *bundle.Writer, file string, o Options, bo BundleOptions) (*BundleResult, error) {
+	if bo.Tool == "" {
+		bo.Tool = buildinfo.Tool()
 	}
 	if err := w.Begin(ctx, bundleContents(plan, bo.Tool)); err != nil {
 		return nil, err
@@ -107,11 +166,6 @@ func writeBundle(ctx context.Context, src *repository.Repository, versions []com
 	vols, err := w.Close()
 	if err != nil {
 		return nil, err
-	}
-	if spool != "" {
-		if err := os.RemoveAll(spool); err != nil && o.Logger != nil {
-			o.Logger.Warn("removing the artifact-set spool", "dir", spool, "err", err)
-		}
 	}
 	return &BundleResult{Result: Result{Plan: plan, Report: rep}, File: file, Volumes: vols, Size: w.Size(), Resumed: w.Resumed(), Metadata: w.Metadata()}, nil
 }

@@ -42,6 +42,9 @@ type bundleCreateOptions struct {
 	jobs          int
 	reportFile    string
 	artifactSets  bool
+	dryRun        bool
+	plan          string
+	signKey       string
 	verify        verifyFlags
 
 	onEvent func(transfer.Event) // tests: sees every event of the run
@@ -89,6 +92,12 @@ complete; platform filtering and image attachments do not apply to them.`,
   # the connection broke: continue
   ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar --resume`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if o.plan != "" {
+				if len(args) > 0 || o.file != "" {
+					return usageErr(errors.New("--plan names the source and the bundle itself: give no SRC or -o"))
+				}
+				return nil
+			}
 			if len(args) < 1 {
 				return usageErr(fmt.Errorf("%s needs at least one SRC", cmd.CommandPath()))
 			}
@@ -112,6 +121,9 @@ complete; platform filtering and image attachments do not apply to them.`,
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs fetched at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written, with the bill of materials, to this file")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan as the JSON file --plan runs, and write nothing")
+	f.StringVar(&o.plan, "plan", "", "write the bundle the plan in `FILE` (from --dry-run -o json) names, exactly as planned")
+	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
 	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
 	o.verify.add(cmd)
 	return cmd
@@ -146,12 +158,34 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if o.onEvent != nil {
 		ro.Progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
 	}
-	res, err := release.CreateBundle(ctx, srcArgs, o.file, ro, bo)
+	var res *release.BundleResult
+	if o.plan != "" {
+		res, err = g.bundleFromPlan(ctx, o, ro, bo)
+	} else {
+		ro.DryRun = o.dryRun
+		res, err = release.CreateBundle(ctx, srcArgs, o.file, ro, bo)
+	}
 	bar.stop()
-	if err != nil {
+	switch {
+	case err != nil:
 		return bundleCreateHint(err, o.file)
+	case o.dryRun:
+		// -o names the bundle here: the plan is always the JSON file --plan runs.
+		return g.writePlanFile(release.NewPlanFile(&res.Result), o.signKey, true)
 	}
 	return g.printBundle(res, o.reportFile)
+}
+
+// bundleFromPlan writes the bundle of --plan, checked against --public-key.
+func (g *globals) bundleFromPlan(ctx context.Context, o bundleCreateOptions, ro release.Options, bo release.BundleOptions) (*release.BundleResult, error) {
+	if o.dryRun || len(o.verify.signatures) > 0 || o.signKey != "" {
+		return nil, usageErr(errors.New("--plan writes the bundle as it was planned (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
+	}
+	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
+	if err != nil {
+		return nil, err
+	}
+	return release.CreateBundleFromPlan(ctx, pf, ro, bo)
 }
 
 // bundleOptions reads --split, --resume and --missing-from.
@@ -180,6 +214,8 @@ func (o bundleCreateOptions) bundleOptions() (release.BundleOptions, error) {
 func bundleCreateHint(err error, file string) error {
 	var re *release.RunError
 	switch {
+	case errors.Is(err, release.ErrPlanStale):
+		return planHint(err)
 	case errors.Is(err, bundle.ErrPartialExists):
 		return withHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", file, file)
 	case errors.Is(err, fs.ErrExist):

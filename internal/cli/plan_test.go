@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -117,7 +118,9 @@ func TestPlanStaleSource(t *testing.T) {
 	stdout := mustRun(t, "transfer", ctfDir+"//example.com/podinfo:6.3.5", "http://"+dst.Host+"/air", "--dry-run", "-o", "json")
 	planFile := filepath.Join(t.TempDir(), "plan.json")
 	os.WriteFile(planFile, []byte(stdout), 0o644)
-	var plan struct{ Blobs []struct{ Digest, Source string } }
+	var plan struct {
+		Blobs []struct{ Digest, Source string }
+	}
 	if err := json.Unmarshal([]byte(stdout), &plan); err != nil || len(plan.Blobs) == 0 {
 		t.Fatalf("plan: %v\n%s", err, stdout)
 	}
@@ -141,4 +144,25 @@ func TestPlanStaleSource(t *testing.T) {
 	if w := writes(stale); len(w) > 0 {
 		t.Fatalf("a stale plan wrote %v", w)
 	}
+}
+
+// TestBundlePlan: bundle create --dry-run prints a plan and writes no
+// file; bundle create --plan writes the bundle it names, byte for byte the
+// bundle a direct create writes.
+func TestBundlePlan(t *testing.T) {
+	src := filepath.Join(sharedDir(t), "testdata", "ocm", "ctf-copied") + "//example.com/podinfo:6.3.6"
+	dir := t.TempDir()
+	direct, planned := filepath.Join(dir, "direct.tar"), filepath.Join(dir, "planned.tar")
+	mustRun(t, "bundle", "create", src, "-o", direct)
+	stdout := mustRun(t, "bundle", "create", src, "-o", planned, "--dry-run")
+	if files, _ := filepath.Glob(planned + "*"); len(files) > 0 {
+		t.Fatalf("the dry run wrote %v", files)
+	}
+	planFile := filepath.Join(dir, "plan.json")
+	os.WriteFile(planFile, []byte(stdout), 0o644)
+	mustRun(t, "bundle", "create", "--plan", planFile)
+	if a, b := readFile(t, direct), readFile(t, planned); !bytes.Equal(a, b) {
+		t.Fatalf("the bundle from the plan (%d bytes) differs from the direct one (%d bytes)", len(b), len(a))
+	}
+	mustRun(t, "bundle", "verify", planned)
 }

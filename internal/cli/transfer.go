@@ -125,17 +125,9 @@ func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
 	if o.dryRun || len(o.verify.signatures) > 0 || o.signKey != "" {
 		return usageErr(errors.New("--plan runs a plan as it was made (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
 	}
-	b, err := os.ReadFile(o.plan)
-	if err != nil {
-		return usageErr(fmt.Errorf("--plan: %w", err))
-	}
-	keys, err := release.PublicKeys(o.verify.publicKeys)
+	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
 	if err != nil {
 		return err
-	}
-	pf, err := release.ReadPlan(b, keys...)
-	if err != nil {
-		return withHint(fmt.Errorf("%s: %w", o.plan, err), "run only the plan as it was reviewed: make it again with --dry-run and have it signed, or check --public-key")
 	}
 	ro, err := g.releaseOptions(verifyFlags{}, nil, false, o.jobs)
 	if err != nil {
@@ -145,13 +137,36 @@ func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
 	ro.Progress = bar.event
 	res, err := release.RunPlan(ctx, pf, ro)
 	bar.stop()
+	if err != nil {
+		return planHint(err)
+	}
+	return g.printReport(res.Report, o.reportFile)
+}
+
+// readPlan reads the plan file of --plan, checked against the keys of
+// --public-key when given.
+func (g *globals) readPlan(file string, keyFiles []string) (*release.PlanFile, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--plan: %w", err))
+	}
+	keys, err := release.PublicKeys(keyFiles)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := release.ReadPlan(b, keys...)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", file, err), "run only the plan as it was reviewed: make it again with --dry-run and have it signed, or check --public-key")
+	}
+	return pf, nil
+}
+
+// planHint explains a plan that could not run.
+func planHint(err error) error {
 	if errors.Is(err, release.ErrPlanStale) {
 		return withHint(err, "the source changed since the plan was made: make the plan again and review it")
 	}
-	if err != nil {
-		return err
-	}
-	return g.printReport(res.Report, o.reportFile)
+	return err
 }
 
 // parsePlatforms parses --platform values (os/arch[/variant]).

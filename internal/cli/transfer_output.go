@@ -15,7 +15,13 @@ import (
 // printPlanFile prints a transfer's plan: as a plan file --plan runs with
 // -o json (signed with signKey when set), else as printPlan does.
 func (g *globals) printPlanFile(pf *release.PlanFile, signKey string) error {
-	if g.output != "json" {
+	return g.writePlanFile(pf, signKey, g.output == "json")
+}
+
+// writePlanFile prints the plan file as JSON, or with asJSON false as
+// printPlan does.
+func (g *globals) writePlanFile(pf *release.PlanFile, signKey string, asJSON bool) error {
+	if !asJSON {
 		if signKey != "" {
 			return usageErr(errors.New("--sign-key signs the plan file: add -o json"))
 		}
