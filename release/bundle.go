@@ -53,19 +53,11 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 	if o.ArtifactSets && o.DryRun {
 		return nil, usageError("--ocm-artifact-sets makes the sets while it plans: it does not combine with --dry-run")
 	}
-	refs, err := component.ParseSources(sources)
-	if err != nil {
-		return nil, &UsageError{err}
-	}
-	src, err := repository.OpenRepo(ctx, refs[0].Repo, o.Repository)
+	src, versions, err := openSources(ctx, sources, o.Repository)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	versions, err := src.Expand(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
 	images, err := o.images(src)
 	if err != nil {
 		return nil, err
@@ -77,7 +69,7 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 		if err != nil {
 			return nil, &PlanError{What: "the bundle " + file, Err: err}
 		}
-		return &BundleResult{Result: Result{Plan: plan, Source: refs[0].Repo.String(), Target: file}, File: file}, nil
+		return &BundleResult{Result: Result{Plan: plan, Source: src.Spec.String(), Target: file}, File: file}, nil
 	}
 	w, err := createBundle(file, o, bo)
 	if err != nil {
@@ -104,7 +96,7 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 			o.Logger.Warn("removing the artifact-set spool", "dir", spool, "err", err)
 		}
 	}
-	res.Source, res.Target = refs[0].Repo.String(), file
+	res.Source, res.Target = src.Spec.String(), file
 	return res, nil
 }
 
@@ -113,20 +105,12 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 // still hold every planned digest (else an error wrapping ErrPlanStale, and
 // no file is touched).
 func CreateBundleFromPlan(ctx context.Context, p *PlanFile, o Options, bo BundleOptions) (*BundleResult, error) {
-	src, err := repository.Open(ctx, p.Source, o.Repository)
+	src, sources, err := planSources(ctx, p, o)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	images, err := o.images(src)
-	if err != nil {
-		return nil, err
-	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
 	defer sources.Close()
-	if err := checkPlanned(ctx, p.Plan, sources); err != nil {
-		return nil, &PlanError{What: "the bundle " + p.Target, Err: err}
-	}
 	w, err := createBundle(p.Target, o, bo)
 	if err != nil {
 		return nil, err
@@ -329,19 +313,11 @@ func bundleVersions(ctx context.Context, b *bundle.Bundle) ([]component.Ref, err
 // reference and the images they name inside it: the input of a
 // differential bundle (BundleOptions.MissingFrom).
 func Inventory(ctx context.Context, sources []string, o repository.Options) (*bundle.Inventory, error) {
-	refs, err := component.ParseSources(sources)
-	if err != nil {
-		return nil, &UsageError{err}
-	}
-	repo, err := repository.OpenRepo(ctx, refs[0].Repo, o)
+	repo, versions, err := openSources(ctx, sources, o)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	versions, err := repo.Expand(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
 	inv, err := bundle.TakeInventory(ctx, repo.Repository, versions)
 	if err != nil {
 		return nil, fmt.Errorf("taking the inventory of %s: %w", repo.Spec, err)

@@ -40,33 +40,28 @@ func ImageVerifierFromFiles(files []string) (transfer.ImageVerifier, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	var keys []crypto.PublicKey
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--verify-images-key: %w", err)}
-		}
-		pub, err := cosign.LoadPublicKey(b)
-		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--verify-images-key %s: %w", file, err)}
-		}
-		keys = append(keys, pub)
+	keys, err := readKeys("--verify-images-key", files)
+	if err != nil {
+		return nil, err
 	}
 	return ImageVerifier(keys...), nil
 }
 
 // PublicKeys reads public keys (PEM: ECDSA, RSA or Ed25519, as cosign takes
 // them) from files. A file that cannot be read or parsed is a *UsageError.
-func PublicKeys(files []string) ([]crypto.PublicKey, error) {
+func PublicKeys(files []string) ([]crypto.PublicKey, error) { return readKeys("--public-key", files) }
+
+// readKeys reads the cosign public keys of files, naming flag in errors.
+func readKeys(flag string, files []string) ([]crypto.PublicKey, error) {
 	var keys []crypto.PublicKey
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--public-key: %w", err)}
+			return nil, &UsageError{fmt.Errorf("%s: %w", flag, err)}
 		}
 		pub, err := cosign.LoadPublicKey(b)
 		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--public-key %s: %w", file, err)}
+			return nil, &UsageError{fmt.Errorf("%s %s: %w", flag, file, err)}
 		}
 		keys = append(keys, pub)
 	}

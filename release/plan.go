@@ -122,20 +122,12 @@ func canonicalPlan(doc []byte) ([]byte, error) {
 // component versions last as the plan holds them. Options that shape a plan
 // (platforms, gates, recursion) do not apply: the plan was made with them.
 func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
-	src, err := repository.Open(ctx, p.Source, o.Repository)
+	src, sources, err := planSources(ctx, p, o)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	images, err := o.images(src)
-	if err != nil {
-		return nil, err
-	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
 	defer sources.Close()
-	if err := checkPlanned(ctx, p.Plan, sources); err != nil {
-		return nil, &PlanError{What: "the transfer to " + p.Target, Err: err}
-	}
 	ro := o.Repository
 	ro.Write = true
 	dst, err := repository.Open(ctx, p.Target, ro)

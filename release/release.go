@@ -102,23 +102,15 @@ type Result struct {
 // or a repository alone for every component in it; a registry path or a
 // CTF archive, created when it is missing). See TransferVersions.
 func Transfer(ctx context.Context, sources []string, target string, o Options) (*Result, error) {
-	refs, err := component.ParseSources(sources)
-	if err != nil {
-		return nil, &UsageError{err}
-	}
 	dstSpec, err := component.ParseRepo(target)
 	if err != nil {
 		return nil, &UsageError{err}
 	}
-	src, err := repository.OpenRepo(ctx, refs[0].Repo, o.Repository)
+	src, versions, err := openSources(ctx, sources, o.Repository)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	versions, err := src.Expand(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
 	ro := o.Repository
 	ro.Write = !o.DryRun
 	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
@@ -129,8 +121,50 @@ func Transfer(ctx context.Context, sources []string, target string, o Options) (
 	if err != nil {
 		return nil, err
 	}
-	res.Source, res.Target = refs[0].Repo.String(), dstSpec.String()
+	res.Source, res.Target = src.Spec.String(), dstSpec.String()
 	return res, nil
+}
+
+// openSources opens the repository the sources name (see
+// component.ParseSources) and expands them into component versions; the
+// caller closes the repository.
+func openSources(ctx context.Context, sources []string, o repository.Options) (*repository.Repository, []component.Ref, error) {
+	refs, err := component.ParseSources(sources)
+	if err != nil {
+		return nil, nil, &UsageError{err}
+	}
+	src, err := repository.OpenRepo(ctx, refs[0].Repo, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	versions, err := src.Expand(ctx, refs)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, versions, nil
+}
+
+// planSources opens the source of a plan made earlier and checks that it
+// still holds every planned digest (else an error wrapping ErrPlanStale);
+// the caller closes both.
+func planSources(ctx context.Context, p *PlanFile, o Options) (*repository.Repository, *transfer.Sources, error) {
+	src, err := repository.Open(ctx, p.Source, o.Repository)
+	if err != nil {
+		return nil, nil, err
+	}
+	images, err := o.images(src)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	sources := &transfer.Sources{Store: src.Store(), Images: images}
+	if err := checkPlanned(ctx, p.Plan, sources); err != nil {
+		sources.Close()
+		src.Close()
+		return nil, nil, &PlanError{What: "the transfer to " + p.Target, Err: err}
+	}
+	return src, sources, nil
 }
 
 // TransferVersions carries the component versions refs of src (see
