@@ -3,6 +3,7 @@ package bundle
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,6 +34,8 @@ type Contents struct {
 	Artifacts  []Artifact
 	Tool       string // "ferry v0.4.0"
 	BOM        *bom.BOM
+	// CycloneDX is the BOM as a CycloneDX JSON document (bom.BOM.CycloneDX), when asked for.
+	CycloneDX json.RawMessage
 }
 
 // slot is where one blob's bytes go in the tar.
@@ -138,7 +141,7 @@ func newLayout(c Contents, leftOut map[v1.Hash]HeldBlob, lo *LeftOut, volume int
 		}
 	}
 	md := &Metadata{MediaType: MediaTypeMetadata, Tool: c.Tool, Components: slices.Clone(c.Components),
-		Artifacts: slices.Clone(c.Artifacts), LeftOut: lo, BOM: c.BOM}
+		Artifacts: slices.Clone(c.Artifacts), LeftOut: lo, BOM: c.BOM, CycloneDX: c.CycloneDX}
 	for _, e := range indexEntries(l.repos, l.tags) {
 		md.Index = append(md.Index, IndexEntry{Repository: e.Repository, Tag: e.Tag, Digest: e.Digest, MediaType: e.MediaType})
 	}

@@ -58,6 +58,9 @@ type Metadata struct {
 	// BOM is the bill of materials of the crossing: every component,
 	// resource, image, digest and signature, and what create verified.
 	BOM *bom.BOM `json:"bom,omitempty"`
+	// CycloneDX is the same bill of materials as a CycloneDX 1.6 JSON
+	// document (create --bom-format cyclonedx), for scanners.
+	CycloneDX json.RawMessage `json:"cyclonedx,omitempty"`
 }
 
 // Component is a component version a bundle carries.

@@ -60,19 +60,22 @@ type Repo struct {
 	Path   string   // for a registry: the sub path ("ocm/base"); for a CTF: the file system path
 }
 
-// Ref names component versions in a repository: REPO//NAME[:VERSION].
-// Without a version it names every version of the component.
+// Ref names component versions in a repository: REPO//NAME[:VERSION] or
+// REPO//NAME@CONSTRAINT. Without a version or a constraint it names every
+// version of the component; with a constraint, the highest version that
+// satisfies it (see Select).
 type Ref struct {
-	Repo      Repo
-	Component string
-	Version   string
+	Repo       Repo
+	Component  string
+	Version    string
+	Constraint string // a semver range ("~6.3", ">=6.3.5", "latest"); "" when none
 }
 
 // componentName is the OCM component name pattern (a DNS domain and at
 // least one path segment), INTEROP §1.2.
 var componentName = regexp.MustCompile(`^[a-z][-a-z0-9]*([.][a-z][-a-z0-9]*)*[.][a-z]{2,}(/[a-z][-a-z0-9_]*([.][a-z][-a-z0-9_]*)*)+$`)
 
-// ParseRef parses REPO//NAME[:VERSION].
+// ParseRef parses REPO//NAME[:VERSION] or REPO//NAME@CONSTRAINT.
 func ParseRef(s string) (Ref, error) {
 	bad := func(why string) (Ref, error) {
 		return Ref{}, fmt.Errorf("component reference %q: %s: %w", s, why, ErrInvalidRef)
@@ -95,14 +98,25 @@ func ParseRef(s string) (Ref, error) {
 	if err != nil {
 		return Ref{}, err
 	}
-	name, version, _ := strings.Cut(s[i+2:], ":")
+	rest := s[i+2:]
+	constraint := ""
+	if n, c, ok := strings.Cut(rest, "@"); ok {
+		if _, err := ParseConstraint(c); err != nil {
+			return bad(err.Error())
+		}
+		rest, constraint = n, c
+		if strings.Contains(rest, ":") {
+			return bad("both a version and a constraint (want NAME:VERSION or NAME@CONSTRAINT)")
+		}
+	}
+	name, version, _ := strings.Cut(rest, ":")
 	if !componentName.MatchString(name) || len(name) > 255 {
 		return bad(fmt.Sprintf("component name %q is not a lower-case DNS domain followed by a path (example.com/podinfo)", name))
 	}
-	if strings.Contains(s[i+2:], ":") && !relaxedSemver.MatchString(version) {
-		return bad(fmt.Sprintf("version %q is not a semantic version", version))
+	if strings.Contains(rest, ":") && !relaxedSemver.MatchString(version) {
+		return bad(fmt.Sprintf("version %q is not a semantic version (to select by a range or the highest release, write NAME@CONSTRAINT: NAME@~6.3, NAME@latest)", version))
 	}
-	return Ref{Repo: repo, Component: name, Version: version}, nil
+	return Ref{Repo: repo, Component: name, Version: version, Constraint: constraint}, nil
 }
 
 // String returns the reference as ParseRef read it.
@@ -110,6 +124,9 @@ func (r Ref) String() string {
 	s := r.Repo.String() + "//" + r.Component
 	if r.Version != "" {
 		s += ":" + r.Version
+	}
+	if r.Constraint != "" {
+		s += "@" + r.Constraint
 	}
 	return s
 }

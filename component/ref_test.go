@@ -11,23 +11,29 @@ func TestParseRef(t *testing.T) {
 		want Ref
 	}{
 		{"http://127.0.0.1:5055/ocm//example.com/podinfo:6.3.5",
-			Ref{Repo{Kind: KindRegistry, Scheme: "http", Host: "127.0.0.1:5055", Path: "ocm"}, "example.com/podinfo", "6.3.5"}},
+			Ref{Repo{Kind: KindRegistry, Scheme: "http", Host: "127.0.0.1:5055", Path: "ocm"}, "example.com/podinfo", "6.3.5", ""}},
 		{"ghcr.io/acme/releases//example.com/podinfo",
-			Ref{Repo{Kind: KindRegistry, Host: "ghcr.io", Path: "acme/releases"}, "example.com/podinfo", ""}},
+			Ref{Repo{Kind: KindRegistry, Host: "ghcr.io", Path: "acme/releases"}, "example.com/podinfo", "", ""}},
 		{"reg.local:5000//example.com/app:1.0.0+build.7",
-			Ref{Repo{Kind: KindRegistry, Host: "reg.local:5000"}, "example.com/app", "1.0.0+build.7"}},
+			Ref{Repo{Kind: KindRegistry, Host: "reg.local:5000"}, "example.com/app", "1.0.0+build.7", ""}},
 		{"./ctf-dir//example.com/app:1.0.0",
-			Ref{Repo{Kind: KindCTF, Path: "./ctf-dir"}, "example.com/app", "1.0.0"}},
+			Ref{Repo{Kind: KindCTF, Path: "./ctf-dir"}, "example.com/app", "1.0.0", ""}},
 		{"+ctf+tar::./x.tar//example.com/app:1.0.0",
-			Ref{Repo{Prefix: "+ctf+tar", Kind: KindCTF, Create: true, Format: FormatTar, Path: "./x.tar"}, "example.com/app", "1.0.0"}},
+			Ref{Repo{Prefix: "+ctf+tar", Kind: KindCTF, Create: true, Format: FormatTar, Path: "./x.tar"}, "example.com/app", "1.0.0", ""}},
 		{"ctf+directory::dir//example.com/a/b",
-			Ref{Repo{Prefix: "ctf+directory", Kind: KindCTF, Format: FormatDirectory, Path: "dir"}, "example.com/a/b", ""}},
+			Ref{Repo{Prefix: "ctf+directory", Kind: KindCTF, Format: FormatDirectory, Path: "dir"}, "example.com/a/b", "", ""}},
 		{"/abs/bundle.tgz//example.com/app:v2",
-			Ref{Repo{Kind: KindCTF, Path: "/abs/bundle.tgz"}, "example.com/app", "v2"}},
+			Ref{Repo{Kind: KindCTF, Path: "/abs/bundle.tgz"}, "example.com/app", "v2", ""}},
 		{"OCIRegistry::https://[::1]:5000/x//example.com/app:1",
-			Ref{Repo{Prefix: "OCIRegistry", Kind: KindRegistry, Scheme: "https", Host: "[::1]:5000", Path: "x"}, "example.com/app", "1"}},
+			Ref{Repo{Prefix: "OCIRegistry", Kind: KindRegistry, Scheme: "https", Host: "[::1]:5000", Path: "x"}, "example.com/app", "1", ""}},
 		{"ctf-dir//example.com/app",
-			Ref{Repo{Kind: KindCTF, Path: "ctf-dir"}, "example.com/app", ""}},
+			Ref{Repo{Kind: KindCTF, Path: "ctf-dir"}, "example.com/app", "", ""}},
+		{"ghcr.io/acme//example.com/podinfo@~6.3",
+			Ref{Repo{Kind: KindRegistry, Host: "ghcr.io", Path: "acme"}, "example.com/podinfo", "", "~6.3"}},
+		{"./ctf//example.com/podinfo@>=6.0.0 <7",
+			Ref{Repo{Kind: KindCTF, Path: "./ctf"}, "example.com/podinfo", "", ">=6.0.0 <7"}},
+		{"http://127.0.0.1:5000/ocm//example.com/podinfo@latest",
+			Ref{Repo{Kind: KindRegistry, Scheme: "http", Host: "127.0.0.1:5000", Path: "ocm"}, "example.com/podinfo", "", "latest"}},
 	}
 	for _, tc := range tests {
 		got, err := ParseRef(tc.in)
@@ -48,6 +54,8 @@ func TestParseRefErrors(t *testing.T) {
 	for _, in := range []string{
 		"ghcr.io/acme", "ghcr.io//Example.com/app", "ghcr.io//app", "x//example.com/app:not a version",
 		"bogus::x//example.com/app", "ftp://h//example.com/app", "//example.com/app",
+		"x//example.com/app@", "x//example.com/app@>>1", "x//example.com/app:1.0.0@~1", "x//example.com/app@~1:1.0.0",
+		"x//example.com/app:latest", "x//example.com/app:~6.3",
 	} {
 		if _, err := ParseRef(in); !errors.Is(err, ErrInvalidRef) {
 			t.Errorf("ParseRef(%q) = %v, want ErrInvalidRef", in, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,6 +78,10 @@ type Options struct {
 	AllowUnlocalized bool
 	// Limits bound what is read from the tree; zero fields take the defaults.
 	Limits Limits
+	// PullSecret, when its Secret is set, names an image pull secret in
+	// every workload's pod spec (or a ServiceAccount) after the rules, as
+	// AddPullSecret does; its changes are listed with the rule "pull-secret".
+	PullSecret PullSecretOptions
 }
 
 // Result is what Localize did, in a form fit for `-o json`.
@@ -182,6 +187,18 @@ func Localize(fsys fs.FS, rules []Rule, images Images, o Options) (*Result, erro
 		}
 		res.Files[p] = b
 		res.Changed = append(res.Changed, p)
+	}
+	if o.PullSecret.Secret != "" {
+		var cs []Change
+		if res.Files, cs, err = AddPullSecret(res.Files, o.PullSecret); err != nil {
+			return nil, err
+		}
+		res.Changes = append(res.Changes, cs...)
+		for _, c := range cs {
+			if !slices.Contains(res.Changed, c.File) {
+				res.Changed = append(res.Changed, c.File)
+			}
+		}
 	}
 	sort.Strings(res.Changed)
 	if len(res.Coverage.Unlocalized) > 0 && !o.AllowUnlocalized {

@@ -140,7 +140,15 @@ func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sou
 	if bo.Tool == "" {
 		bo.Tool = buildinfo.Tool()
 	}
-	if err := w.Begin(ctx, bundleContents(plan, bo.Tool)); err != nil {
+	contents := bundleContents(plan, bo.Tool)
+	if o.CycloneDX {
+		doc, err := contents.BOM.CycloneDX(bo.Tool)
+		if err != nil {
+			return nil, err
+		}
+		contents.CycloneDX = doc
+	}
+	if err := w.Begin(ctx, contents); err != nil {
 		return nil, err
 	}
 	rep, err := transfer.Run(ctx, plan, sources, w, o.runOptions())
@@ -151,7 +159,7 @@ func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sou
 	if err != nil {
 		return nil, err
 	}
-	return &BundleResult{Result: Result{Plan: plan, Report: rep}, File: file, Volumes: vols, Size: w.Size(), Resumed: w.Resumed(), Metadata: w.Metadata()}, nil
+	return &BundleResult{Result: Result{Plan: plan, Report: rep, Promoted: Promoted{CycloneDX: contents.CycloneDX}}, File: file, Volumes: vols, Size: w.Size(), Resumed: w.Resumed(), Metadata: w.Metadata()}, nil
 }
 
 // bundleContents is what a plan writes into a bundle.
@@ -188,17 +196,16 @@ func Import(ctx context.Context, file, target string, o Options) (*Result, error
 	}
 	defer b.Close()
 	ro := o.Repository
-	ro.Write = true
+	ro.Write = !o.Check
 	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
 	if err != nil {
 		return nil, err
 	}
 	res, err := importBundle(ctx, file, b, dst, o)
-	if err != nil {
+	if err != nil || o.Check {
 		dst.Abort()
-		return nil, err
 	}
-	return res, nil
+	return res, err
 }
 
 func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repository.Repository, o Options) (*Result, error) {
@@ -220,6 +227,13 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 	if err != nil {
 		return nil, &PlanError{What: "the import of " + what, Err: err}
 	}
+	if o.Check {
+		return o.check(ctx, plan, dst)
+	}
+	drift, err := o.gate(ctx, plan, dst)
+	if err != nil {
+		return nil, err
+	}
 	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
 	if err != nil {
 		return nil, &RunError{What: "importing " + what, Err: err}
@@ -227,7 +241,8 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 	if err := dst.Close(); err != nil {
 		return nil, &CommitError{Target: dst.Spec.String(), Err: err}
 	}
-	return &Result{Plan: plan, Report: rep}, nil
+	res := &Result{Plan: plan, Report: rep, Promoted: Promoted{Drift: drift}}
+	return res, o.promoted(res, dst)
 }
 
 // checkLeftOut refuses a differential bundle whose target lacks what it

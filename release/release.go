@@ -49,8 +49,14 @@ type Options struct {
 	// ByReference keeps the accesses of images in other registries as they
 	// are; local blobs are copied all the same.
 	ByReference bool
-	// Overwrite replaces a version the target holds with different content.
+	// Overwrite moves a tag (of an image or a component version) the target
+	// holds with other content; without it, or SkipExisting, such a tag
+	// stops the run with a *transfer.DriftError before anything is written
+	// (the drift gate, see Promotion).
 	Overwrite bool
+	// Promotion holds the drift gate's other options, the CycloneDX BOM and
+	// the mirror configuration (promote.go).
+	Promotion
 	// Platforms, when set, copies only these platforms of multi-platform
 	// images (their indexes are filtered and labelled with the signed digest).
 	Platforms []v1.Platform
@@ -94,6 +100,9 @@ type Result struct {
 	Plan           *transfer.Plan
 	// Report is what the run did; nil after a dry run.
 	Report *transfer.Report
+	// Promoted is what the drift gate, the CycloneDX BOM and the mirror
+	// configuration found and wrote (promote.go).
+	Promoted
 }
 
 // Transfer carries component versions from the repository the sources
@@ -112,7 +121,7 @@ func Transfer(ctx context.Context, sources []string, target string, o Options) (
 	}
 	defer src.Close()
 	ro := o.Repository
-	ro.Write = !o.DryRun
+	ro.Write = !o.DryRun && !o.Check
 	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
 	if err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func planSources(ctx context.Context, p *PlanFile, o Options) (*repository.Repos
 // after a dry run. src stays the caller's.
 func TransferVersions(ctx context.Context, src *repository.Repository, refs []component.Ref, dst *repository.Repository, o Options) (res *Result, err error) {
 	defer func() {
-		if err != nil || o.DryRun {
+		if err != nil || o.DryRun || o.Check {
 			dst.Abort()
 		}
 	}()
@@ -208,8 +217,15 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	if err != nil {
 		return nil, &PlanError{What: "the transfer to " + dst.Spec.String(), Err: err}
 	}
+	if o.Check {
+		return o.check(ctx, plan, dst)
+	}
 	if o.DryRun {
 		return &Result{Plan: plan}, nil
+	}
+	drift, err := o.gate(ctx, plan, dst)
+	if err != nil {
+		return nil, err
 	}
 	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
 	if err != nil {
@@ -218,7 +234,8 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	if err := dst.Close(); err != nil {
 		return nil, &CommitError{Target: dst.Spec.String(), Err: err}
 	}
-	return &Result{Plan: plan, Report: rep}, nil
+	res = &Result{Plan: plan, Report: rep, Promoted: Promoted{Drift: drift}}
+	return res, o.promoted(res, dst)
 }
 
 var errArtifactSetsPlatforms = usageError("--ocm-artifact-sets stores whole images: it does not combine with --platform")
@@ -235,7 +252,9 @@ func (o Options) images(src *repository.Repository) (oci.Reader, error) {
 }
 
 func (o Options) componentOptions(spool string) transfer.ComponentOptions {
-	return transfer.ComponentOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: o.Overwrite, Verify: o.Verify,
+	// Overwrite: a version the target holds with other content reaches the
+	// drift gate, which decides (Options.Overwrite, SkipExisting).
+	return transfer.ComponentOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: true, Verify: o.Verify,
 		ArtifactSets: spool, Plan: o.planOptions()}
 }
 

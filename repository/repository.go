@@ -43,6 +43,8 @@ type Options struct {
 	// volumes, ferry's metadata and a differential bundle's left-out
 	// content. Paths that name a volume (FILE.000) are read so anyway.
 	Bundle bool
+	// Selection selects versions by semver constraint (see Versions).
+	Selection Selection
 }
 
 // Repository is an opened component repository. Close commits what was
@@ -56,6 +58,7 @@ type Repository struct {
 
 	archive  *ctf.Archive  // nil for a registry
 	registry *remote.Store // the registry client of Options.Registry, or made for a registry
+	sel      Selection     // Options.Selection
 }
 
 // Registry returns the registry client the repository was opened with
@@ -80,7 +83,12 @@ func Open(ctx context.Context, spec string, o Options) (*Repository, error) {
 }
 
 // OpenRepo is Open for a parsed specification.
-func OpenRepo(ctx context.Context, spec component.Repo, o Options) (*Repository, error) {
+func OpenRepo(ctx context.Context, spec component.Repo, o Options) (r *Repository, err error) {
+	defer func() {
+		if r != nil {
+			r.sel = o.Selection
+		}
+	}()
 	spec = settleKind(spec)
 	if spec.Kind == component.KindRegistry {
 		return openRegistry(spec, o)
@@ -181,10 +189,14 @@ func (r *Repository) String() string {
 // are referenced relative to it.
 func (r *Repository) Intermediate() bool { return r.archive != nil }
 
-// Versions returns the versions ref names, in semver order: its version, or
-// every version of its component. A component without versions is an error
+// Versions returns the versions ref names, in semver order: its version,
+// the one its constraint (or Options.Selection.Semver) selects, or every
+// version of its component. A component without versions is an error
 // wrapping oci.ErrNotFound.
 func (r *Repository) Versions(ctx context.Context, ref component.Ref) ([]string, error) {
+	if vs, ok, err := r.selectVersion(ctx, ref); ok || err != nil {
+		return vs, err
+	}
 	if ref.Version != "" {
 		return []string{ref.Version}, nil
 	}
@@ -219,7 +231,7 @@ func (r *Repository) Expand(ctx context.Context, refs []component.Ref) ([]compon
 				return nil, err
 			}
 			for _, v := range vs {
-				rr.Version = v
+				rr.Version, rr.Constraint = v, "" // selected: the version names it now
 				out = append(out, rr)
 			}
 		}

@@ -94,7 +94,7 @@ func (r *Repository) Versions(ctx context.Context, name string) ([]string, error
 	}
 	out := []string{}
 	for _, t := range tags {
-		if strings.Contains(t, ":") || strings.HasPrefix(t, "@") || digestTag.MatchString(t) {
+		if !versionCandidate(t) {
 			continue
 		}
 		if v := TagVersion(t); IsVersion(v) {

@@ -126,6 +126,8 @@ complete; platform filtering and image attachments do not apply to them.`,
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
 	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
 	o.verify.add(cmd)
+	g.addSemverFlag(cmd)
+	g.addBOMFormatFlag(cmd)
 	return cmd
 }
 
@@ -148,7 +150,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if err != nil {
 		return err
 	}
-	ro.Recursive, ro.ArtifactSets = o.recursive, o.artifactSets
+	ro.Recursive, ro.ArtifactSets, ro.CycloneDX = o.recursive, o.artifactSets, g.wantCycloneDX()
 	bo, err := o.bundleOptions()
 	if err != nil {
 		return err
@@ -173,6 +175,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		// -o names the bundle here: the plan is always the JSON file --plan runs.
 		return g.writePlanFile(release.NewPlanFile(&res.Result), o.signKey, true)
 	}
+	g.cyclonedx = res.CycloneDX
 	return g.printBundle(res, o.reportFile)
 }
 

@@ -15,6 +15,7 @@ type bundleImportOptions struct {
 	jobs       int
 	reportFile string
 	verify     verifyFlags
+	drift      driftFlags
 }
 
 func newBundleImportCmd(g *globals) *cobra.Command {
@@ -44,10 +45,11 @@ everything it left out; import names what is missing otherwise.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.overwrite, "overwrite", false, "replace a version the target holds with different content")
+	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs pushed at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
 	o.verify.add(cmd)
+	o.drift.add(cmd)
 	return cmd
 }
 
@@ -57,12 +59,16 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 		return err
 	}
 	ro.Overwrite = o.overwrite
+	o.drift.apply(&ro)
 	bar := g.newProgress("importing into "+dstArg, 0)
 	ro.Progress = bar.event
 	res, err := release.Import(ctx, file, dstArg, ro)
 	bar.stop()
 	if err != nil {
 		return importHint(err, file)
+	}
+	if err := g.promoted(res, o.drift.check); err != nil || o.drift.check {
+		return err
 	}
 	return g.printReport(res.Report, o.reportFile)
 }

@@ -54,6 +54,12 @@ type testRelease struct {
 func seedRelease(t *testing.T, images testimage.Set, rels ...testRelease) (*registrytest.Registry, string) {
 	t.Helper()
 	reg := registrytest.New(t)
+	return reg, seedReleaseIn(t, reg, images, rels...)
+}
+
+// seedReleaseIn is seedRelease into a registry that is running already.
+func seedReleaseIn(t *testing.T, reg *registrytest.Registry, images testimage.Set, rels ...testRelease) string {
+	t.Helper()
 	s, err := remote.New()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +83,7 @@ func seedRelease(t *testing.T, images testimage.Set, rels ...testRelease) (*regi
 	}
 	repo := "http://" + reg.Host + "/ocm"
 	mustRun(t, "component", "create", "-f", f, "--to", repo, "--creation-time", "2026-01-01T00:00:00Z")
-	return reg, repo
+	return repo
 }
 
 func podinfoSample(t *testing.T) (testimage.Named, testimage.Named) {

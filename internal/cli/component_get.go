@@ -29,6 +29,7 @@ schema v2 and ocm.software/v3alpha1).`,
 		},
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "", "descriptor schema to print: v2 or v3alpha1 (default: as stored)")
+	g.addSemverFlag(cmd)
 	return cmd
 }
 

@@ -7,10 +7,12 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // Exit codes.
@@ -18,6 +20,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitDrift   = 3 // the target holds other content under a tag (transfer.ErrDrift)
 )
 
 // usageError marks an error in how ferry was called: exit code 2.
@@ -56,6 +59,9 @@ func report(w io.Writer, err error) int {
 	if isUsage(err) {
 		code = exitUsage
 	}
+	if errors.Is(err, transfer.ErrDrift) {
+		code = exitDrift
+	}
 	msg := strings.TrimSpace(err.Error())
 	if errors.Is(err, context.Canceled) {
 		msg = "interrupted: " + msg
@@ -70,7 +76,7 @@ func report(w io.Writer, err error) int {
 // isUsage reports whether err is an error in how ferry was called.
 func isUsage(err error) bool {
 	var ue *usageError
-	return errors.As(err, &ue) || errors.Is(err, release.ErrUsage) || isCobraUsage(err)
+	return errors.As(err, &ue) || errors.Is(err, release.ErrUsage) || errors.Is(err, component.ErrInvalidConstraint) || isCobraUsage(err)
 }
 
 // isCobraUsage recognises the argument errors cobra makes itself.
@@ -86,6 +92,9 @@ func hintFor(err error) string {
 	var h *hinted
 	if errors.As(err, &h) {
 		return h.hint
+	}
+	if h := promotionHint(err); h != "" {
+		return h
 	}
 	if isUsage(err) {
 		return "run 'ferry help' or add --help to the command for its usage"

@@ -59,6 +59,7 @@ A registry cannot list its repositories reliably, so the components are named.`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "output", "o", "", "write the inventory to this file (default: standard output)")
+	g.addSemverFlag(cmd)
 	cmd.GroupID = "main"
 	return cmd
 }

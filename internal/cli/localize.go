@@ -25,6 +25,7 @@ type localizeOptions struct {
 	push             string
 	diff             bool
 	gitops           gitopsFlags
+	pullSecret       localize.PullSecretOptions
 }
 
 // localizeOutput is what -o json prints.
@@ -71,6 +72,9 @@ Config Sync), or is shown as a diff (--diff, which writes nothing).`,
 	f.StringVar(&o.push, "push", "", "push the localized files as a GitOps artifact to oci://REPO:TAG")
 	f.BoolVar(&o.diff, "diff", false, "print a unified diff of what changes and write nothing")
 	o.gitops.add(cmd)
+	g.addSemverFlag(cmd)
+	f.StringVar(&o.pullSecret.Secret, "pull-secret", "", "name this Secret (which ferry never writes) in imagePullSecrets of every workload's pod spec, keeping the entries there")
+	f.StringVar(&o.pullSecret.ServiceAccount, "service-account", "", "with --pull-secret: add it to this ServiceAccount of the manifests instead of the pod specs")
 	_ = cmd.MarkFlagRequired("resource")
 	return cmd
 }
@@ -86,6 +90,9 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		return err
 	}
 	defer repo.Close()
+	if ref, err = g.selectVersion(ctx, repo, ref); err != nil {
+		return err
+	}
 	res, err := release.Localize(ctx, repo, ref.Component, ref.Version, lo)
 	if err != nil {
 		return g.localizeHint(err)
@@ -144,11 +151,13 @@ func (g *globals) localizeOptions(refArg string, o localizeOptions) (component.R
 // parse checks the flags and reads the reference and the rules.
 func (o localizeOptions) parse(refArg string) (component.Ref, release.LocalizeOptions, error) {
 	lo := release.LocalizeOptions{Resource: o.resource, Config: o.config, Options: localize.Options{Auto: o.auto, PinDigest: o.pinDigest,
-		Fields: o.imageFields, Allow: o.allow, AllowUnlocalized: o.allowUnlocalized}}
-	ref, err := parseComponentRef(refArg, true)
+		Fields: o.imageFields, Allow: o.allow, AllowUnlocalized: o.allowUnlocalized, PullSecret: o.pullSecret}}
+	ref, err := parseComponentRef(refArg, false)
 	switch {
 	case err != nil:
 		return ref, lo, err
+	case o.pullSecret.ServiceAccount != "" && o.pullSecret.Secret == "":
+		return ref, lo, usageErr(errors.New("--service-account says where --pull-secret goes: add --pull-secret NAME"))
 	case o.rules != "" && o.config != "":
 		return ref, lo, usageErr(errors.New("--rules and --config both name the rules: give one"))
 	case o.out == "" && o.push == "" && !o.diff:

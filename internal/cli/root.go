@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // globals are the flags every command shares.
@@ -17,6 +19,13 @@ type globals struct {
 	verbosity  int    // -v count
 	noProgress bool
 	registry   registryFlags
+
+	semver    string // --semver, on the commands that expand references (see selection)
+	selMu     sync.Mutex
+	selected  []component.Selection // the versions constraints selected, for the report
+	drift     []transfer.TagCheck   // the drifted tags the drift gate overwrote or skipped, for the report
+	bomFormat string                // --bom-format: "ferry" or "cyclonedx"
+	cyclonedx []byte                // the CycloneDX BOM of the run, for the report
 
 	stdout, stderr io.Writer
 
@@ -71,6 +80,7 @@ to name the private copies.
 		newBundleCmd(g), newInventoryCmd(g),
 		newComponentCmd(g),
 		newLocalizeCmd(g),
+		newMirrorConfigCmd(g),
 		newArtifactCmd(g),
 		newServeCmd(g),
 		newVersionCmd(g),

@@ -26,6 +26,8 @@ type transferOptions struct {
 	plan          string
 	signKey       string
 	verify        verifyFlags
+	drift         driftFlags
+	mirrorConfig  string
 }
 
 func newTransferCmd(g *globals) *cobra.Command {
@@ -87,7 +89,7 @@ longer holds a planned digest stops the run before anything is written.`,
 	f := cmd.Flags()
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "transfer referenced component versions too, each once")
 	f.BoolVar(&o.byReference, "by-reference", false, "copy only local blobs; keep accesses to images in other registries as they are")
-	f.BoolVar(&o.overwrite, "overwrite", false, "replace a version the target holds with different content")
+	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], comma-separated or repeated)")
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs and manifests copied at once")
@@ -97,6 +99,10 @@ longer holds a planned digest stops the run before anything is written.`,
 	f.StringVar(&o.plan, "plan", "", "run the plan in `FILE` (from --dry-run -o json) exactly: the same digests, nothing re-resolved")
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run -o json: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
 	o.verify.add(cmd)
+	o.drift.add(cmd)
+	g.addSemverFlag(cmd)
+	g.addBOMFormatFlag(cmd)
+	f.StringVar(&o.mirrorConfig, "mirror-config", "", "after the transfer, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the copied images into this directory")
 	cmd.GroupID = "main"
 	return cmd
 }
@@ -107,12 +113,17 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 		return err
 	}
 	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
+	o.drift.apply(&ro)
+	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
 	bar := g.newProgress("transferring to "+dstArg, 0)
 	ro.Progress = bar.event
 	res, err := release.Transfer(cmd.Context(), srcArgs, dstArg, ro)
 	bar.stop()
 	if err != nil {
 		return verifyHint(err)
+	}
+	if o.drift.check {
+		return g.promoted(res, true)
 	}
 	if o.dryRun {
 		return g.printPlanFile(release.NewPlanFile(res), o.signKey)

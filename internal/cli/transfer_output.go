@@ -75,10 +75,19 @@ type runSummary struct {
 	*transfer.Report
 	// Requests counts the HTTP requests sent to registries, retries included.
 	Requests int64 `json:"requests"`
+	// Selected are the versions that constraints (NAME@CONSTRAINT, --semver) chose.
+	Selected []component.Selection `json:"selected,omitempty"`
+	// Drift are the tags the target held with other content, and what the
+	// drift gate did about each (--overwrite, --skip-existing).
+	Drift []transfer.TagCheck `json:"drift,omitempty"`
+	// CycloneDX is the bill of materials as a CycloneDX document (--bom-format cyclonedx).
+	CycloneDX json.RawMessage `json:"cyclonedx,omitempty"`
 }
 
 // summary returns the report of a run with its request count.
-func (g *globals) summary(r *transfer.Report) runSummary { return runSummary{r, g.requests()} }
+func (g *globals) summary(r *transfer.Report) runSummary {
+	return runSummary{r, g.requests(), g.selected, g.drift, g.cyclonedx}
+}
 
 // writeReport writes v as JSON to the --report file, if one was named.
 func writeReport(file string, v any) error {

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/repository"
+)
+
+// addSemverFlag adds --semver to a command that expands references into
+// versions; the repositories it opens select by it (repository.Selection).
+func (g *globals) addSemverFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&g.semver, "semver", "", "select, for each component named without a version, the highest version that satisfies this semver range (\">=6.3.0 <7\", \"~6.3\", \"^6.3.0\", \"latest\"); same as REPO//NAME@CONSTRAINT")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if err := g.checkSemver(args); err != nil {
+			return err
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
+}
+
+// checkSemver refuses a malformed --semver, and --semver with a reference
+// that names its version or constraint already.
+func (g *globals) checkSemver(args []string) error {
+	if g.semver == "" {
+		return nil
+	}
+	if _, err := component.ParseConstraint(g.semver); err != nil {
+		return usageErr(fmt.Errorf("--semver: %w", err))
+	}
+	for _, a := range args {
+		if !strings.Contains(a, "//") || strings.HasSuffix(a, "//") {
+			continue
+		}
+		ref, err := component.ParseRef(a)
+		if err != nil {
+			continue // reported by the command
+		}
+		if ref.Version != "" || ref.Constraint != "" {
+			return usageErr(fmt.Errorf("--semver %q and %s: the reference names its version already; give one of them", g.semver, a))
+		}
+	}
+	return nil
+}
+
+// selection is what the repositories ferry opens select versions by:
+// --semver, and a callback that prints each choice and records it for the
+// report.
+func (g *globals) selection() repository.Selection {
+	return repository.Selection{Semver: g.semver, OnSelect: func(sel component.Selection) {
+		g.selMu.Lock()
+		defer g.selMu.Unlock()
+		for _, s := range g.selected {
+			if s.Component == sel.Component && s.Constraint == sel.Constraint && s.Version == sel.Version {
+				return // the same choice, made again
+			}
+		}
+		if len(sel.Ignored) > 0 {
+			fmt.Fprintf(g.stderr, "note: %s: ignored tag(s) that are no semantic version: %s\n", sel.Component, strings.Join(sel.Ignored, ", "))
+		}
+		fmt.Fprintf(g.stderr, "selected %s:%s for %q (matching: %s)\n", sel.Component, sel.Version, sel.Constraint, strings.Join(sel.Matching, ", "))
+		g.selected = append(g.selected, sel)
+	}}
+}
+
+// selectVersion settles the version of a reference that must name exactly
+// one: its own, or the one its constraint or --semver selects.
+func (g *globals) selectVersion(ctx context.Context, repo *repository.Repository, ref component.Ref) (component.Ref, error) {
+	if ref.Version != "" {
+		return ref, nil
+	}
+	if ref.Constraint == "" && g.semver == "" {
+		return ref, usageErr(fmt.Errorf("%s: name a version (REPO//NAME:VERSION), a constraint (REPO//NAME@CONSTRAINT) or --semver", ref))
+	}
+	vs, err := repo.Versions(ctx, ref)
+	if err != nil {
+		return ref, err
+	}
+	ref.Version, ref.Constraint = vs[0], ""
+	return ref, nil
+}
+
+// promotionHint is the hint for a constraint that matched nothing or a
+// run the drift gate stopped.
+func promotionHint(err error) string {
+	if errors.Is(err, component.ErrNoVersionMatches) {
+		return "widen the constraint, or name one of the versions that exist (REPO//NAME:VERSION)"
+	}
+	return driftHint(err)
+}

@@ -1,0 +1,201 @@
+package release
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/internal/buildinfo"
+	"github.com/ferry-oci/ferry/mirror"
+	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/transfer"
+)
+
+// Promotion are the options a promotion between registries adds to a
+// transfer or an import: the drift gate's, the CycloneDX BOM and the
+// runtime mirror configuration.
+type Promotion struct {
+	// SkipExisting leaves a tag the target holds with other content as it
+	// is (the image is still copied by digest, a component version is not
+	// rewritten) and reports it in Promoted.Drift.
+	SkipExisting bool
+	// BackupTagSuffix, with Overwrite, keeps the content a moved tag named
+	// under the tag with this suffix ("6.3.5" + "-replaced").
+	BackupTagSuffix string
+	// Check compares every tag the plan would set with the target and
+	// writes nothing: Promoted.Tags lists them, and TagCheck.Drifted marks
+	// those that hold other content (a caller's exit code 3).
+	Check bool
+	// CycloneDX records the bill of materials as a CycloneDX document too
+	// (Promoted.CycloneDX; in a bundle's metadata for CreateBundle).
+	CycloneDX bool
+	// MirrorConfig, when set, is a directory that gets the runtime mirror
+	// configuration of the copied images after a transfer (every format of
+	// package mirror, each in MirrorConfig/FORMAT).
+	MirrorConfig string
+}
+
+// Promoted is what the promotion options found and wrote.
+type Promoted struct {
+	// Tags are the tags Promotion.Check compared.
+	Tags []transfer.TagCheck `json:"tags,omitempty"`
+	// Drift are the tags the target held with other content and what the
+	// gate did about each (Overwrite, SkipExisting).
+	Drift []transfer.TagCheck `json:"drift,omitempty"`
+	// CycloneDX is the bill of materials as a CycloneDX 1.6 JSON document.
+	CycloneDX []byte `json:"-"`
+	// MirrorFiles are the files Promotion.MirrorConfig wrote.
+	MirrorFiles []string `json:"mirrorFiles,omitempty"`
+}
+
+// policy is the drift gate's options.
+func (o Options) policy() (transfer.DriftOptions, error) {
+	d := transfer.DriftOptions{Jobs: o.Jobs, BackupSuffix: o.BackupTagSuffix}
+	switch {
+	case o.Overwrite && o.SkipExisting:
+		return d, usageError("--overwrite and --skip-existing: give one")
+	case o.BackupTagSuffix != "" && !o.Overwrite:
+		return d, usageError("--backup-tag-suffix names the backup of a tag --overwrite moves: add --overwrite")
+	case o.Overwrite:
+		d.Policy = transfer.DriftOverwrite
+	case o.SkipExisting:
+		d.Policy = transfer.DriftSkip
+	}
+	if err := transfer.CheckBackupSuffix(o.BackupTagSuffix); err != nil {
+		return d, &UsageError{err}
+	}
+	return d, nil
+}
+
+// gate runs the drift gate on plan before anything is written to dst: it
+// stops the run (a *transfer.DriftError), or changes the plan as the
+// options say, and returns the drifted tags.
+func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.Repository) ([]transfer.TagCheck, error) {
+	d, err := o.policy()
+	if err != nil {
+		return nil, err
+	}
+	if o.MirrorConfig != "" && dst.Intermediate() {
+		return nil, usageError("--mirror-config configures runtimes to pull from a registry; " + dst.Spec.String() + " is an archive")
+	}
+	checks, err := transfer.Gate(ctx, plan, dst.Store(), d)
+	if err != nil {
+		return nil, err
+	}
+	return transfer.Drifted(checks), nil
+}
+
+// check is Promotion.Check: it compares and writes nothing.
+func (o Options) check(ctx context.Context, plan *transfer.Plan, dst *repository.Repository) (*Result, error) {
+	checks, err := transfer.CheckTags(ctx, plan, dst.Store(), o.Jobs)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Plan: plan, Promoted: Promoted{Tags: checks, Drift: transfer.Drifted(checks)}}, nil
+}
+
+// promoted makes the CycloneDX BOM and the mirror configuration of a run
+// that succeeded.
+func (o Options) promoted(res *Result, dst *repository.Repository) error {
+	if o.CycloneDX && res.Report != nil && res.Report.BOM != nil {
+		doc, err := res.Report.BOM.CycloneDX(buildinfo.Tool())
+		if err != nil {
+			return err
+		}
+		res.CycloneDX = doc
+	}
+	if o.MirrorConfig != "" {
+		files, err := WriteMirrorConfig(res.Plan, o.MirrorConfig, mirror.Formats, mirror.Options{PlainHTTP: dst.Spec.PlainHTTP()})
+		res.MirrorFiles = files
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteMirrorConfig writes the runtime mirror configuration of the images
+// plan copies (mirror.FromPlan) into dir: one format into dir itself,
+// several each into dir/FORMAT. It returns the files written.
+func WriteMirrorConfig(plan *transfer.Plan, dir string, formats []mirror.Format, o mirror.Options) ([]string, error) {
+	pairs := mirror.FromPlan(plan)
+	var written []string
+	for _, f := range formats {
+		d := dir
+		if len(formats) > 1 {
+			d = filepath.Join(dir, string(f))
+		}
+		ps, err := mirror.Write(d, f, pairs, o)
+		written = append(written, ps...)
+		if err != nil {
+			return written, &MirrorError{Format: f, Dir: d, Err: err}
+		}
+	}
+	return written, nil
+}
+
+// MirrorError is a mirror configuration that could not be written.
+type MirrorError struct {
+	Format mirror.Format
+	Dir    string
+	Err    error
+}
+
+func (e *MirrorError) Error() string {
+	return "writing the " + string(e.Format) + " mirror configuration into " + e.Dir + ": " + e.Err.Error()
+}
+func (e *MirrorError) Unwrap() error { return e.Err }
+
+// MirrorResult is what MirrorConfig wrote.
+type MirrorResult struct {
+	Pairs []mirror.Pair `json:"mirrors"`
+	Files []string      `json:"files"`
+}
+
+// MirrorConfig writes the runtime mirror configuration for the images of
+// the component versions the sources name (as Transfer reads them), as if
+// they were transferred to target: the copies are named by the transfer's
+// own rule (the plan of that transfer, nothing copied, nothing written to
+// target). Formats nil means every one, each in dir/FORMAT.
+func MirrorConfig(ctx context.Context, sources []string, target, dir string, formats []mirror.Format, mo mirror.Options, o Options) (*MirrorResult, error) {
+	dstSpec, err := component.ParseRepo(target)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	src, versions, err := openSources(ctx, sources, o.Repository)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	ro := o.Repository
+	ro.Write = false
+	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
+	if err != nil {
+		return nil, err
+	}
+	defer dst.Close()
+	if dst.Intermediate() {
+		return nil, usageError("--registry " + target + ": name a registry (host[:port]/path); runtimes pull from registries, not archives")
+	}
+	images, err := o.images(src)
+	if err != nil {
+		return nil, err
+	}
+	sources2 := &transfer.Sources{Store: src.Store(), Images: images}
+	defer sources2.Close()
+	co := o.componentOptions("")
+	co.Plan.NoAttachments = true
+	plan, err := transfer.NewComponentPlan(ctx, sources2, src.Repository, versions,
+		transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme}, co)
+	if err != nil {
+		return nil, &PlanError{What: "where the images land in " + dst.Spec.String(), Err: err}
+	}
+	if len(formats) == 0 {
+		formats = mirror.Formats
+	}
+	if !mo.PlainHTTP {
+		mo.PlainHTTP = dst.Spec.PlainHTTP()
+	}
+	files, err := WriteMirrorConfig(plan, dir, formats, mo)
+	return &MirrorResult{Pairs: mirror.FromPlan(plan), Files: files}, err
+}
