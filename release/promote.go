@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/ferry-oci/ferry/component"
@@ -44,8 +45,10 @@ type Promoted struct {
 	Drift []transfer.TagCheck `json:"drift,omitempty"`
 	// CycloneDX is the bill of materials as a CycloneDX 1.6 JSON document.
 	CycloneDX []byte `json:"-"`
-	// MirrorFiles are the files Promotion.MirrorConfig wrote.
-	MirrorFiles []string `json:"mirrorFiles,omitempty"`
+	// MirrorFiles are the files Promotion.MirrorConfig wrote;
+	// MirrorSkipped says which format could not say the mapping, and why.
+	MirrorFiles   []string `json:"mirrorFiles,omitempty"`
+	MirrorSkipped []string `json:"mirrorSkipped,omitempty"`
 }
 
 // policy is the drift gate's options.
@@ -78,6 +81,9 @@ func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.
 	if o.MirrorConfig != "" && dst.Intermediate() {
 		return nil, usageError("--mirror-config configures runtimes to pull from a registry; " + dst.Spec.String() + " is an archive")
 	}
+	if o.MirrorConfig != "" && len(mirror.FromPlan(plan)) == 0 {
+		return nil, usageError("--mirror-config: the transfer copies no image from a registry by value (images read from an archive have no upstream a runtime would pull): run 'ferry mirror-config' against the registry the images came from")
+	}
 	checks, err := transfer.Gate(ctx, plan, dst.Store(), d)
 	if err != nil {
 		return nil, err
@@ -105,10 +111,18 @@ func (o Options) promoted(res *Result, dst *repository.Repository) error {
 		res.CycloneDX = doc
 	}
 	if o.MirrorConfig != "" {
-		files, err := WriteMirrorConfig(res.Plan, o.MirrorConfig, mirror.Formats, mirror.Options{PlainHTTP: dst.Spec.PlainHTTP()})
-		res.MirrorFiles = files
-		if err != nil {
-			return err
+		// Every format that can say it: containerd maps whole hosts and
+		// is left out, with a note, when the copies share no root.
+		for _, f := range mirror.Formats {
+			files, err := WriteMirrorConfig(res.Plan, filepath.Join(o.MirrorConfig, string(f)), []mirror.Format{f}, mirror.Options{PlainHTTP: dst.Spec.PlainHTTP()})
+			res.MirrorFiles = append(res.MirrorFiles, files...)
+			if errors.Is(err, mirror.ErrNotHostWide) {
+				res.MirrorSkipped = append(res.MirrorSkipped, err.Error())
+				continue
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil

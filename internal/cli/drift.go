@@ -53,6 +53,9 @@ func (g *globals) promoted(res *release.Result, check bool) error {
 	if len(res.MirrorFiles) > 0 {
 		fmt.Fprintf(g.stderr, "wrote mirror configuration: %s\n", joinComma(res.MirrorFiles))
 	}
+	for _, s := range res.MirrorSkipped {
+		fmt.Fprintf(g.stderr, "note: mirror configuration left out: %s\n", s)
+	}
 	return nil
 }
 
