@@ -24,8 +24,8 @@ func TestSelection(t *testing.T) {
 	defer r.Close()
 	got, err := r.Expand(ctx, []component.Ref{
 		{Component: "example.com/podinfo", Constraint: "~6.3"}, // its own constraint wins
-		{Component: "example.com/podinfo"},                      // --semver
-		{Component: "example.com/app", Version: "1.0.0"},        // a version is a version
+		{Component: "example.com/podinfo"},                     // --semver
+		{Component: "example.com/app", Version: "1.0.0"},       // a version is a version
 	})
 	if err != nil {
 		t.Fatal(err)
