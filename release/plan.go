@@ -129,9 +129,20 @@ func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
 	defer src.Close()
 	defer sources.Close()
 	ro := o.Repository
-	ro.Write = true
+	ro.Write = !o.Check
 	dst, err := repository.Open(ctx, p.Target, ro)
 	if err != nil {
+		return nil, err
+	}
+	// The drift gate (promote.go) compares the plan's tags with the target
+	// before anything is written.
+	if o.Check {
+		defer dst.Abort()
+		return o.check(ctx, p.Plan, dst)
+	}
+	drift, err := o.gate(ctx, p.Plan, dst)
+	if err != nil {
+		dst.Abort()
 		return nil, err
 	}
 	rep, err := transfer.Run(ctx, p.Plan, sources, dst.Store(), o.runOptions())
@@ -142,7 +153,8 @@ func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
 	if err := dst.Close(); err != nil {
 		return nil, &CommitError{Target: p.Target, Err: err}
 	}
-	return &Result{Plan: p.Plan, Report: rep, Source: p.Source, Target: p.Target}, nil
+	res := &Result{Plan: p.Plan, Report: rep, Source: p.Source, Target: p.Target, Promoted: Promoted{Drift: drift}}
+	return res, o.promoted(res, dst)
 }
 
 // checkPlanned checks that the sources hold every artifact and blob of the

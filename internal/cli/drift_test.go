@@ -12,8 +12,8 @@ import (
 	"github.com/ferry-oci/ferry/oci/remote"
 )
 
-// writes counts the requests that change a registry.
-func writes(reg *registrytest.Registry) int {
+// registryWrites counts the requests that change a registry.
+func registryWrites(reg *registrytest.Registry) int {
 	rs := reg.Requests()
 	return rs.Count("PUT", "") + rs.Count("POST", "") + rs.Count("PATCH", "") + rs.Count("DELETE", "")
 }
@@ -57,13 +57,13 @@ func TestDriftGateCLI(t *testing.T) {
 			t.Errorf("stderr does not show %q:\n%s", want, stderr)
 		}
 	}
-	if n := writes(dstReg); n != 0 || resolve(ref) != other {
+	if n := registryWrites(dstReg); n != 0 || resolve(ref) != other {
 		t.Errorf("the stopped transfer wrote %d times", n)
 	}
 
 	code, stdout, stderr := run(t, "transfer", src, dst, "--check")
-	if code != 3 || !strings.Contains(stdout, tag) || !strings.Contains(stdout, "1 drifted") || writes(dstReg) != 0 {
-		t.Errorf("--check: exit %d, %d writes\n%s%s", code, writes(dstReg), stdout, stderr)
+	if code != 3 || !strings.Contains(stdout, tag) || !strings.Contains(stdout, "1 drifted") || registryWrites(dstReg) != 0 {
+		t.Errorf("--check: exit %d, %d writes\n%s%s", code, registryWrites(dstReg), stdout, stderr)
 	}
 	if code, _, stderr := run(t, "transfer", src, dst, "--skip-existing", "--overwrite"); code != 2 {
 		t.Errorf("--skip-existing --overwrite: exit %d: %s", code, stderr)
@@ -93,7 +93,7 @@ func TestDriftGateCLI(t *testing.T) {
 		t.Fatalf("--overwrite: exit %d: %s", code, stderr)
 	}
 	dstReg.ResetRequests()
-	if code, stdout, stderr := run(t, "transfer", src, dst, "--check", "-o", "json"); code != 0 || writes(dstReg) != 0 || !strings.Contains(stdout, `"drifted": []`) {
+	if code, stdout, stderr := run(t, "transfer", src, dst, "--check", "-o", "json"); code != 0 || registryWrites(dstReg) != 0 || !strings.Contains(stdout, `"drifted": []`) {
 		t.Errorf("--check in sync: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
@@ -109,10 +109,10 @@ func TestDriftGateBundleImport(t *testing.T) {
 	mustRun(t, "bundle", "import", file, dst)
 	seed(t, dstReg, "air/stefanprodan/podinfo", "6.3.5")
 	dstReg.ResetRequests()
-	if code, _, stderr := run(t, "bundle", "import", file, dst); code != 3 || writes(dstReg) != 0 || !strings.Contains(stderr, "stefanprodan/podinfo:6.3.5") {
-		t.Errorf("import over drift: exit %d, %d writes: %s", code, writes(dstReg), stderr)
+	if code, _, stderr := run(t, "bundle", "import", file, dst); code != 3 || registryWrites(dstReg) != 0 || !strings.Contains(stderr, "stefanprodan/podinfo:6.3.5") {
+		t.Errorf("import over drift: exit %d, %d writes: %s", code, registryWrites(dstReg), stderr)
 	}
-	if code, _, stderr := run(t, "bundle", "import", file, dst, "--check"); code != 3 || writes(dstReg) != 0 {
+	if code, _, stderr := run(t, "bundle", "import", file, dst, "--check"); code != 3 || registryWrites(dstReg) != 0 {
 		t.Errorf("import --check: exit %d: %s", code, stderr)
 	}
 	mustRun(t, "bundle", "import", file, dst, "--overwrite")

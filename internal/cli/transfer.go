@@ -128,6 +128,9 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if o.dryRun {
 		return g.printPlanFile(release.NewPlanFile(res), o.signKey)
 	}
+	if err := g.promoted(res, false); err != nil {
+		return err
+	}
 	return g.printReport(res.Report, o.reportFile)
 }
 
@@ -144,12 +147,18 @@ func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
 	if err != nil {
 		return err
 	}
+	ro.Overwrite = o.overwrite
+	o.drift.apply(&ro)
+	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
 	bar := g.newProgress("transferring to "+pf.Target, 0)
 	ro.Progress = bar.event
 	res, err := release.RunPlan(ctx, pf, ro)
 	bar.stop()
 	if err != nil {
 		return planHint(err)
+	}
+	if err := g.promoted(res, o.drift.check); err != nil || o.drift.check {
+		return err
 	}
 	return g.printReport(res.Report, o.reportFile)
 }
