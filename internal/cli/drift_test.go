@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,6 +60,18 @@ func TestDriftGateCLI(t *testing.T) {
 	}
 	if n := registryWrites(dstReg); n != 0 || resolve(ref) != other {
 		t.Errorf("the stopped transfer wrote %d times", n)
+	}
+
+	// A reviewed plan replayed with --plan meets the same gate.
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(planFile, []byte(mustRun(t, "transfer", src, dst, "--dry-run", "-o", "json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "transfer", "--plan", planFile); code != 3 || registryWrites(dstReg) != 0 {
+		t.Errorf("--plan over drift: exit %d, %d writes: %s", code, registryWrites(dstReg), stderr)
+	}
+	if code, stdout, stderr := run(t, "transfer", "--plan", planFile, "--check"); code != 3 || !strings.Contains(stdout, "1 drifted") || registryWrites(dstReg) != 0 {
+		t.Errorf("--plan --check: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	code, stdout, stderr := run(t, "transfer", src, dst, "--check")
