@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/transfer"
@@ -76,6 +78,39 @@ func FromPlan(p *transfer.Plan) []Pair {
 			}
 		}
 	}
+	return sortPairs(out)
+}
+
+// FromOrigins lists the images a plan copies whose original repository
+// origins names by digest (an offline bundle's metadata records where each
+// image was read from: bundle.Artifact.Source), with the repositories the
+// plan copies them to. Origins that name no registry (images that came
+// from an archive) are left out.
+func FromOrigins(p *transfer.Plan, origins map[v1.Hash]string) []Pair {
+	var out []Pair
+	for _, a := range p.Artifacts {
+		if a.Attachment != "" {
+			continue
+		}
+		origin, ok := origins[a.Digest]
+		if !ok || !inRegistry(origin) {
+			continue
+		}
+		if src, ok := repoOf(origin); ok && src != a.Target {
+			out = append(out, Pair{Source: src, Mirror: a.Target})
+		}
+	}
+	return sortPairs(out)
+}
+
+// inRegistry reports whether a repository names its registry (a first
+// element with a '.' or ':', or localhost).
+func inRegistry(repo string) bool {
+	first, _, ok := strings.Cut(repo, "/")
+	return ok && (strings.ContainsAny(first, ".:") || first == "localhost")
+}
+
+func sortPairs(out []Pair) []Pair {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Source != out[j].Source {
 			return out[i].Source < out[j].Source

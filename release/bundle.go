@@ -1,6 +1,8 @@
 package release
 
 import (
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"context"
 	"fmt"
 	"os"
@@ -223,6 +225,12 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 	co := o.componentOptions("")
 	co.ByReference, co.Recursive, co.ArtifactSets = true, false, ""
 	what := file + " into " + dst.Spec.String()
+	if o.MirrorConfig != "" && b.Metadata != nil {
+		o.origins = map[v1.Hash]string{}
+		for _, a := range b.Metadata.Artifacts {
+			o.origins[a.Digest] = a.Source
+		}
+	}
 	plan, err := transfer.NewComponentPlan(ctx, sources, ocireg.New(bs, ""), versions, target, co)
 	if err != nil {
 		return nil, &PlanError{What: "the import of " + what, Err: err}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/mirror"
@@ -31,9 +33,22 @@ type Promotion struct {
 	// (Promoted.CycloneDX; in a bundle's metadata for CreateBundle).
 	CycloneDX bool
 	// MirrorConfig, when set, is a directory that gets the runtime mirror
-	// configuration of the copied images after a transfer (every format of
-	// package mirror, each in MirrorConfig/FORMAT).
+	// configuration of the copied images after a transfer or an import
+	// (every format of package mirror, each in MirrorConfig/FORMAT).
 	MirrorConfig string
+
+	// origins, for an import, are the repositories the bundle's images
+	// were read from, by digest (its metadata's), for MirrorConfig.
+	origins map[v1.Hash]string
+}
+
+// mirrorPairs are the original repositories of the images plan copies and
+// their copies.
+func (o Options) mirrorPairs(plan *transfer.Plan) []mirror.Pair {
+	if o.origins != nil {
+		return mirror.FromOrigins(plan, o.origins)
+	}
+	return mirror.FromPlan(plan)
 }
 
 // Promoted is what the promotion options found and wrote.
@@ -81,8 +96,8 @@ func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.
 	if o.MirrorConfig != "" && dst.Intermediate() {
 		return nil, usageError("--mirror-config configures runtimes to pull from a registry; " + dst.Spec.String() + " is an archive")
 	}
-	if o.MirrorConfig != "" && len(mirror.FromPlan(plan)) == 0 {
-		return nil, usageError("--mirror-config: the transfer copies no image from a registry by value (images read from an archive have no upstream a runtime would pull): run 'ferry mirror-config' against the registry the images came from")
+	if o.MirrorConfig != "" && len(o.mirrorPairs(plan)) == 0 {
+		return nil, usageError("--mirror-config: no copied image names the registry it came from (images read from an archive, or a bundle without ferry's metadata, have no upstream a runtime would pull): run 'ferry mirror-config' against the registry the images came from")
 	}
 	checks, err := transfer.Gate(ctx, plan, dst.Store(), d)
 	if err != nil {
@@ -114,7 +129,7 @@ func (o Options) promoted(res *Result, dst *repository.Repository) error {
 		// Every format that can say it: containerd maps whole hosts and
 		// is left out, with a note, when the copies share no root.
 		for _, f := range mirror.Formats {
-			files, err := WriteMirrorConfig(res.Plan, filepath.Join(o.MirrorConfig, string(f)), []mirror.Format{f}, mirror.Options{PlainHTTP: dst.Spec.PlainHTTP()})
+			files, err := writeMirrorPairs(o.mirrorPairs(res.Plan), filepath.Join(o.MirrorConfig, string(f)), []mirror.Format{f}, mirror.Options{PlainHTTP: dst.Spec.PlainHTTP()})
 			res.MirrorFiles = append(res.MirrorFiles, files...)
 			if errors.Is(err, mirror.ErrNotHostWide) {
 				res.MirrorSkipped = append(res.MirrorSkipped, err.Error())
@@ -132,7 +147,10 @@ func (o Options) promoted(res *Result, dst *repository.Repository) error {
 // plan copies (mirror.FromPlan) into dir: one format into dir itself,
 // several each into dir/FORMAT. It returns the files written.
 func WriteMirrorConfig(plan *transfer.Plan, dir string, formats []mirror.Format, o mirror.Options) ([]string, error) {
-	pairs := mirror.FromPlan(plan)
+	return writeMirrorPairs(mirror.FromPlan(plan), dir, formats, o)
+}
+
+func writeMirrorPairs(pairs []mirror.Pair, dir string, formats []mirror.Format, o mirror.Options) ([]string, error) {
 	var written []string
 	for _, f := range formats {
 		d := dir

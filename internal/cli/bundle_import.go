@@ -16,6 +16,7 @@ type bundleImportOptions struct {
 	reportFile string
 	verify     verifyFlags
 	drift      driftFlags
+	mirror     string
 }
 
 func newBundleImportCmd(g *globals) *cobra.Command {
@@ -50,6 +51,7 @@ everything it left out; import names what is missing otherwise.`,
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
 	o.verify.add(cmd)
 	o.drift.add(cmd)
+	f.StringVar(&o.mirror, "mirror-config", "", "after the import, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the imported images, from the registries the bundle's metadata says they came from, into this directory")
 	return cmd
 }
 
@@ -60,6 +62,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	}
 	ro.Overwrite = o.overwrite
 	o.drift.apply(&ro)
+	ro.MirrorConfig = o.mirror
 	bar := g.newProgress("importing into "+dstArg, 0)
 	ro.Progress = bar.event
 	res, err := release.Import(ctx, file, dstArg, ro)

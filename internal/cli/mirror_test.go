@@ -112,4 +112,28 @@ func TestMirrorConfigGolden(t *testing.T) {
 			t.Errorf("transfer --mirror-config %s: %v", rel, err)
 		}
 	}
+
+	// bundle import --mirror-config knows the upstream from the bundle's
+	// metadata, and writes the same files.
+	file := filepath.Join(t.TempDir(), "podinfo.tar")
+	mustRun(t, "bundle", "create", ref, "-o", file)
+	inside := registrytest.New(t)
+	imported := t.TempDir()
+	code, _, stderr = run(t, "bundle", "import", file, inside.Host+"/air", "--mirror-config", imported)
+	if code != 0 || !strings.Contains(stderr, "wrote mirror configuration") {
+		t.Fatalf("bundle import --mirror-config: exit %d: %s", code, stderr)
+	}
+	normInside := strings.NewReplacer(pub.Host, "ghcr.io", inside.Host, "registry.local:5000")
+	for rel, want := range got {
+		b, err := os.ReadFile(filepath.Join(imported, filepath.FromSlash(strings.NewReplacer("ghcr.io", pub.Host).Replace(rel))))
+		if err != nil || normInside.Replace(string(b)) != string(want) {
+			t.Errorf("bundle import --mirror-config %s: %v\n%s", rel, err, b)
+		}
+	}
+	// A CTF made by hand carries no upstream: refused before anything is written.
+	ctfDir := filepath.Join(t.TempDir(), "ctf")
+	mustRun(t, "transfer", ref, ctfDir)
+	if code, _, stderr := run(t, "bundle", "import", ctfDir, inside.Host+"/other", "--mirror-config", t.TempDir()); code != 2 || !strings.Contains(stderr, "no copied image names the registry it came from") {
+		t.Errorf("import of a CTF with --mirror-config: exit %d: %s", code, stderr)
+	}
 }
