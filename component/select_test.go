@@ -34,8 +34,10 @@ func TestSelectAsFlux(t *testing.T) {
 		{">=6.3.0, <6.3.6", "6.3.5", []string{"6.3.5"}},
 		{">=7.0.0-0", "7.0.0-rc.1", []string{"7.0.0-rc.1"}},
 		{">=6.0.0-0", "7.0.0-rc.1", []string{"6.2.3", "6.3.5", "6.3.6", "7.0.0-rc.1"}},
-		{">=7", "", nil},    // the release candidate is no candidate: the constraint names no pre-release
-		{"^7.0.0", "", nil}, // likewise
+		{"6.3", "6.3.6", []string{"6.3.5", "6.3.6"}}, // a partial version is a range (6.3.x), as in Masterminds
+		{">=1.0.0 <2.0.0", "", nil},                  // the example of Flux's documentation: nothing here
+		{">=7", "", nil},                             // the release candidate is no candidate: the constraint names no pre-release
+		{"^7.0.0", "", nil},                          // likewise
 	}
 	for _, tc := range tests {
 		c, err := ParseConstraint(tc.constraint)
