@@ -144,11 +144,6 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 		}
 		in.Images = append(in.Images, img)
 	}
-	var unique int64
-	for h := range union {
-		unique += sizes[h]
-	}
-	in.Saved = in.ImageBytes - unique
 	repo := ocireg.New(a, "")
 	names, err := repo.Components(ctx)
 	if err != nil {
@@ -164,7 +159,20 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 			if err != nil {
 				return nil, fmt.Errorf("inspecting %s:%s: %w", n, ver, err)
 			}
-			ic := w.component(cv)
+			ic, imgs := w.component(cv)
+			for _, img := range imgs {
+				closure := map[v1.Hash]bool{}
+				if img.Platforms, err = w.walk(cv.Ref.Repo(), v1.Descriptor{MediaType: img.MediaType, Digest: img.Digest, Size: img.Size}, closure, 0); err != nil {
+					return nil, fmt.Errorf("inspecting %s:%s: %w", n, ver, err)
+				}
+				img.Size = 0
+				for h := range closure {
+					img.Size += sizes[h]
+					union[h] = true
+				}
+				in.ImageBytes += img.Size
+				in.Images = append(in.Images, img)
+			}
 			verified := map[string]string{} // what create verified, by its bill of materials
 			if c := in.BOM.Component(n, ver); c != nil {
 				for _, s := range c.Signatures {
@@ -178,6 +186,11 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 			in.Components = append(in.Components, ic)
 		}
 	}
+	var unique int64
+	for h := range union {
+		unique += sizes[h]
+	}
+	in.Saved = in.ImageBytes - unique
 	return in, nil
 }
 
@@ -253,13 +266,29 @@ func platformString(p *v1.Platform) string {
 	return s
 }
 
-func (w *walker) component(cv *ocireg.Version) InspectedComponent {
+// component lists a version's resources, and the OCI artifacts stored in
+// its index (OCM v2), once each, as images of the bundle.
+func (w *walker) component(cv *ocireg.Version) (InspectedComponent, []InspectedImage) {
 	out := InspectedComponent{Name: cv.Descriptor.Name, Version: cv.Descriptor.Version, Digest: cv.Manifest.Digest}
+	var imgs []InspectedImage
 	for _, r := range cv.Descriptor.Resources {
 		ir := InspectedResource{Name: r.Name, Version: r.Version, Type: r.Type, Access: r.Access.Type}
 		switch r.Access.Kind() {
 		case component.AccessLocalBlob:
-			if lb, err := r.Access.LocalBlob(); err == nil {
+			if lb, err := r.Access.LocalBlob(); err == nil && ocireg.IsIndexArtifact(lb.MediaType) {
+				ir.Ref = lb.LocalReference
+				if d, err := cv.IndexArtifact(lb); err == nil {
+					closure := map[v1.Hash]bool{}
+					if _, err := w.walk(cv.Ref.Repo(), d, closure, 0); err == nil {
+						for h := range closure {
+							ir.Size += w.sizes[h]
+						}
+					}
+					if !slices.ContainsFunc(imgs, func(i InspectedImage) bool { return i.Digest == d.Digest }) {
+						imgs = append(imgs, InspectedImage{Repository: cv.Ref.Repo(), Digest: d.Digest, MediaType: d.MediaType, Size: d.Size})
+					}
+				}
+			} else if err == nil {
 				ir.Ref = lb.LocalReference
 				if hs, err := ocireg.LocalReferenceDigests(lb.LocalReference); err == nil {
 					for _, h := range hs {
@@ -287,5 +316,5 @@ func (w *walker) component(cv *ocireg.Version) InspectedComponent {
 		}
 		out.Resources = append(out.Resources, ir)
 	}
-	return out
+	return out, imgs
 }

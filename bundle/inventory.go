@@ -138,8 +138,14 @@ func (t *inventoryTaker) version(ctx context.Context, inv *Inventory, name, vers
 	if err != nil {
 		return fmt.Errorf("reading %s in %s: %w", key, t.base, err)
 	}
-	inv.Components = append(inv.Components, InventoryComponent{Name: name, Version: version, Digest: cv.Manifest.Digest})
+	inv.Components = append(inv.Components, InventoryComponent{Name: name, Version: version, Digest: cv.Ref.Digest})
 	repo, _ := t.rel(cv.Ref.Repo())
+	if cv.Index.Digest != (v1.Hash{}) {
+		// OCM v2: the index, and the images and charts stored in it.
+		if err := t.walk(ctx, cv.Ref.Repo(), repo, cv.Index, 0); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
 	t.add(repo, cv.Manifest, true)
 	t.add(repo, cv.Config, false)
 	for _, l := range cv.Layers {

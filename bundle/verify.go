@@ -372,6 +372,15 @@ func (v *verifier) version(ctx context.Context, cv *ocireg.Version, left map[v1.
 				v.missing(what+" resource "+r.Name, err)
 				continue
 			}
+			if ocireg.IsIndexArtifact(lb.MediaType) {
+				// OCM v2: a manifest in the version's index, walked with the index.
+				if d, err := cv.IndexArtifact(lb); err != nil {
+					v.missing(what+" resource "+r.Name, err)
+				} else if !left[d.Digest] && !v.has(d.Digest) {
+					v.missing(what+" resource "+r.Name, fmt.Errorf("OCI artifact %s is not in the bundle: %w", d.Digest, oci.ErrNotFound))
+				}
+				continue
+			}
 			hs, err := ocireg.LocalReferenceDigests(lb.LocalReference)
 			if err != nil {
 				continue // a component archive's file name: not ours to check

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -14,6 +16,7 @@ import (
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // ErrVersionExists: the repository holds the version with other content,
@@ -35,6 +38,11 @@ type CreateOptions struct {
 	SkipDigests bool
 	// Overwrite replaces a version the repository holds with other content.
 	Overwrite bool
+	// UploadAs transfer.UploadAsLocalBlob copies each image into the
+	// version's own OCI index (LocalBlob/v1 accesses, as the OCM v2 CLI
+	// stores images); "" or transfer.UploadAsOCIArtifact keeps images by
+	// reference.
+	UploadAs string
 	// Repository opens the target.
 	Repository repository.Options
 }
@@ -68,6 +76,9 @@ func Create(ctx context.Context, data []byte, target string, o CreateOptions) ([
 	repo, err := repository.OpenRepo(ctx, spec, ro)
 	if err != nil {
 		return nil, err
+	}
+	if o.UploadAs == transfer.UploadAsLocalBlob {
+		return createLocal(ctx, specs, repo, o)
 	}
 	var out []CreatedVersion
 	for _, s := range specs {
@@ -123,4 +134,54 @@ func writeVersion(ctx context.Context, repo *repository.Repository, res *constru
 	}
 	cv.State = "written"
 	return cv, nil
+}
+
+// createLocal writes built versions with their images stored in each
+// version's OCI index (CreateOptions.UploadAs): the versions are staged in
+// a temporary CTF as Create writes them, then carried into repo by the
+// transfer engine with transfer.UploadAsLocalBlob, which copies each image
+// into the version's repository and writes the version last. repo is
+// committed (or discarded) here.
+func createLocal(ctx context.Context, specs []construct.Spec, repo *repository.Repository, o CreateOptions) ([]CreatedVersion, error) {
+	fail := func(err error) ([]CreatedVersion, error) {
+		repo.Abort()
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "ferry-create-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	stage, err := repository.OpenRepo(ctx, component.Repo{Kind: component.KindCTF, Path: filepath.Join(tmp, "ctf")}, repository.Options{Write: true})
+	if err != nil {
+		return fail(err)
+	}
+	defer stage.Close()
+	var refs []component.Ref
+	for _, s := range specs {
+		res, err := construct.Build(ctx, s, construct.Options{Resolver: repo.Registry(), Now: o.Now, Scheme: o.Scheme, SkipDigestGeneration: o.SkipDigests})
+		if err == nil {
+			_, err = writeVersion(ctx, stage, res, true)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		refs = append(refs, component.Ref{Component: res.Descriptor.Name, Version: res.Descriptor.Version})
+	}
+	res, err := TransferVersions(ctx, stage, refs, repo, Options{Overwrite: o.Overwrite, UploadAs: transfer.UploadAsLocalBlob, Images: repo.Registry()})
+	if err != nil {
+		if errors.Is(err, transfer.ErrVersionDiffers) {
+			return nil, fmt.Errorf("%w: %w", ErrVersionExists, err)
+		}
+		return nil, err
+	}
+	var out []CreatedVersion
+	for _, cv := range res.Plan.Components {
+		state := "written"
+		if cv.Skip {
+			state = "unchanged"
+		}
+		out = append(out, CreatedVersion{Component: cv.Name, Version: cv.Version, Digest: cv.Digest, Target: repo.String(), State: state})
+	}
+	return out, nil
 }

@@ -230,6 +230,9 @@ func componentImages(ctx context.Context, repo *ocireg.Repository, cv *ocireg.Ve
 	for i := range d.Resources {
 		im, ok := copyOf(&d.Resources[i], base)
 		if !ok {
+			im, ok = indexImage(cv, &d.Resources[i])
+		}
+		if !ok {
 			continue
 		}
 		out = append(out, localize.ImageResource{Identity: localize.Identity(d.ResourceIdentity(i)), ReferencePath: path, Image: im})
@@ -283,4 +286,15 @@ func copyOf(r *component.Resource, base string) (localize.Image, bool) {
 		im.Original = im.Ref
 	}
 	return im, true
+}
+
+// indexImage describes an image stored in the version's OCI index (OCM
+// v2's LocalBlob/v1 with a manifest media type): a cluster pulls it from
+// the version's repository by digest.
+func indexImage(cv *ocireg.Version, r *component.Resource) (localize.Image, bool) {
+	ref, name, ok := resource.PullReference(cv, r)
+	if !ok {
+		return localize.Image{}, false
+	}
+	return localize.Image{Ref: ref, Digest: ref[strings.LastIndex(ref, "@")+1:], Path: name}, true
 }

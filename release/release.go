@@ -72,6 +72,10 @@ type Options struct {
 	// ArtifactSets stores images copied into a CTF or bundle as OCM artifact
 	// sets (local blobs), as `ocm transfer --copy-resources` writes them.
 	ArtifactSets bool
+	// UploadAs is how images copied by value are stored:
+	// transfer.UploadAsOCIArtifact ("" too), or transfer.UploadAsLocalBlob
+	// (in each version's OCI index, as the OCM v2 CLI stores them).
+	UploadAs string
 	// DryRun plans and writes nothing: the Result has the Plan only.
 	DryRun bool
 	// Repository opens the repositories named by specification: the
@@ -255,7 +259,7 @@ func (o Options) componentOptions(spool string) transfer.ComponentOptions {
 	// Overwrite: a version the target holds with other content reaches the
 	// drift gate, which decides (Options.Overwrite, SkipExisting).
 	return transfer.ComponentOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: true, Verify: o.Verify,
-		ArtifactSets: spool, Plan: o.planOptions()}
+		ArtifactSets: spool, UploadAs: o.UploadAs, Plan: o.planOptions()}
 }
 
 func (o Options) planOptions() transfer.PlanOptions {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
 )
@@ -17,13 +16,22 @@ import (
 // references (versions in the same repository), signs the descriptor digest
 // with key under the name signature, and writes the version back. It
 // returns the signed descriptor. repo must be open for writing; the caller
-// commits it (Close) or discards it (Abort).
+// commits it (Close) or discards it (Abort). Without opts.Normalisation, a
+// version in OCM v2's layout is signed under jsonNormalisation/v4alpha1 (as
+// the OCM v2 CLI signs), any other under jsonNormalisation/v3; the version
+// is written back in its own layout, OCI-native local blobs and all.
 func Sign(ctx context.Context, repo *repository.Repository, name, version, signature string, key crypto.Signer, images oci.Reader, opts component.SignOptions) (*component.Descriptor, error) {
 	src, err := repo.Source(ctx, name, version, images)
 	if err != nil {
 		return nil, err
 	}
 	d := src.Version.Descriptor
+	if opts.Normalisation == "" {
+		opts.Normalisation = component.JSONNormalisationV3
+		if src.Version.IsV2() {
+			opts.Normalisation = component.JSONNormalisationV4Alpha1
+		}
+	}
 	opts.Recompute = true
 	opts.ResourceDigest = func(r component.Resource) (*component.DigestSpec, error) {
 		return src.Digest(ctx, &r, r.Digest)
@@ -34,12 +42,8 @@ func Sign(ctx context.Context, repo *repository.Repository, name, version, signa
 	if err := component.Sign(d, signature, key, opts); err != nil {
 		return nil, err
 	}
-	cv := src.Version
-	blobs := make([]ocireg.LocalBlob, 0, len(cv.LocalBlobs()))
-	for _, b := range cv.LocalBlobs() {
-		blobs = append(blobs, ocireg.LocalBlob{Descriptor: b.Descriptor})
-	}
-	if _, err := repo.Write(ctx, d, blobs, ocireg.WriteOptions{Creator: cv.Annotations[ocireg.AnnotationCreator]}); err != nil {
+	blobs, wo := src.Version.Rewrite()
+	if _, err := repo.Write(ctx, d, blobs, wo); err != nil {
 		return nil, fmt.Errorf("writing signed %s:%s to %s: %w", d.Name, d.Version, repo.Spec, err)
 	}
 	return d, nil

@@ -41,10 +41,17 @@ func IsFilteredCopy(r *component.Resource) bool {
 // got, the digest of the manifest the source holds. It reports whether it
 // could compare them; a difference is an error wrapping
 // component.ErrDigestChanged. A filtered copy (IsFilteredCopy) is not
-// compared.
+// compared. A genericBlobDigest/v1 is the manifest digest for an image or
+// an OCI-native local blob (as OCM v2 records them); for an OCM v1 artifact
+// set it is of the set's bytes (CheckBlobDigest), or, when ferry stored an
+// image OCM v2 recorded as a set, its main manifest's: only a match is
+// reported then.
 func CheckArtifactDigest(r *component.Resource, got v1.Hash) (bool, error) {
-	if r.Digest == nil || r.Digest.IsExcluded() || r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 || IsFilteredCopy(r) {
+	if r.Digest == nil || r.Digest.IsExcluded() || IsFilteredCopy(r) {
 		return false, nil
+	}
+	if r.Digest.NormalisationAlgorithm == component.GenericBlobDigestV1 && isArtifactSetBlob(r) {
+		return isSHA256(r.Digest) && got.Algorithm == "sha256" && r.Digest.Value == got.Hex, nil
 	}
 	if !isSHA256(r.Digest) || got.Algorithm != "sha256" {
 		return false, nil
@@ -65,6 +72,9 @@ func CheckBlobDigest(r *component.Resource, blob v1.Hash) (bool, error) {
 	}
 	if !isSHA256(r.Digest) || blob.Algorithm != "sha256" {
 		return false, nil
+	}
+	if r.Digest.Value != blob.Hex && isArtifactSetBlob(r) {
+		return false, nil // it may name the set's image (CheckArtifactDigest compares that)
 	}
 	if r.Digest.Value != blob.Hex {
 		return false, fmt.Errorf("the blob is %s, the descriptor records %s: %w", blob, r.Digest, component.ErrDigestChanged)

@@ -51,7 +51,7 @@ func IsArtifact(r *component.Resource) bool {
 		return true
 	case component.AccessLocalBlob:
 		lb, err := r.Access.LocalBlob()
-		return err == nil && ctf.IsArtifactSet(lb.MediaType)
+		return err == nil && (ctf.IsArtifactSet(lb.MediaType) || ocireg.IsIndexArtifact(lb.MediaType))
 	}
 	return false
 }
@@ -96,6 +96,9 @@ func (s *Content) Artifact(ctx context.Context, r *component.Resource) (*Artifac
 		lb, err := r.Access.LocalBlob()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name(r), err)
+		}
+		if ocireg.IsIndexArtifact(lb.MediaType) {
+			return s.indexArtifact(ctx, r, lb)
 		}
 		if !ctf.IsArtifactSet(lb.MediaType) {
 			return nil, fmt.Errorf("%s: local blob of media type %s is not an OCI artifact: %w", s.Name(r), lb.MediaType, oci.ErrUnsupported)
@@ -303,19 +306,24 @@ type readCloser struct {
 // Digest computes the digest of the resource's content as OCM does
 // (INTEROP §5.2): ociArtifactDigest/v1 (the manifest digest) for OCI
 // artifacts, genericBlobDigest/v1 (the hash of the bytes) for blobs. want,
-// when not nil, chooses the hash algorithm and normalisation.
+// when not nil, chooses the hash algorithm and normalisation; an OCI
+// artifact (other than a v1 artifact set) whose recorded digest is
+// genericBlobDigest/v1, as OCM v2 records images and charts, gets the
+// manifest digest under that name (see artifactDigest).
 func (s *Content) Digest(ctx context.Context, r *component.Resource, want *component.DigestSpec) (*component.DigestSpec, error) {
 	if r.Access.IsNone() {
 		return nil, nil
 	}
-	if IsArtifact(r) && (want == nil || want.NormalisationAlgorithm != component.GenericBlobDigestV1) {
-		a, err := s.Artifact(ctx, r)
-		if err != nil {
-			return nil, err
+	if IsArtifact(r) && (want == nil || want.NormalisationAlgorithm != component.GenericBlobDigestV1 || !isArtifactSetBlob(r)) {
+		return s.artifactDigest(ctx, r, want)
+	}
+	if isArtifactSetBlob(r) {
+		// An image OCM v2 recorded by its manifest digest, stored as an OCM
+		// v1 artifact set (ferry --ocm-artifact-sets): its main artifact is
+		// the recorded one. Otherwise the digest is of the set's bytes.
+		if d, err := s.artifactDigest(ctx, r, want); err == nil && d.Value == want.Value {
+			return d, nil
 		}
-		defer a.Close()
-		d, err := component.OCIArtifactDigest(a.Descriptor.Digest.String())
-		return &d, err
 	}
 	h := crypto.SHA256
 	if want != nil && want.HashAlgorithm != "" {

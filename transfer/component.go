@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -81,6 +82,12 @@ type ComponentOptions struct {
 	// the archive itself. Each set is generated once into the directory and
 	// reused by later plans; see componentPlanner.artifactSet.
 	ArtifactSets string
+	// UploadAs is how images copied by value are stored in the target:
+	// UploadAsOCIArtifact ("" too) or UploadAsLocalBlob (see ocmv2.go).
+	UploadAs string
+	// HTTPClient fetches charts from Helm repositories (helm/v1 accesses);
+	// nil means a plain client with a timeout.
+	HTTPClient *http.Client
 }
 
 // ComponentVersion is one component version of a plan.
@@ -113,7 +120,19 @@ type ComponentVersion struct {
 	// Creator is the software.ocm.creator annotation written.
 	Creator string `json:"creator,omitempty"`
 
-	artifact *ocireg.Artifact // encoded from the fields above: descriptor layer, config, manifest
+	// Layout, Annotations and IndexAnnotations say how the descriptor is
+	// stored (ocireg.WriteOptions): OCM v2's layout for a version the OCM v2
+	// CLI wrote, or one whose images go into its index (UploadAsLocalBlob),
+	// with the source's annotations.
+	Layout           ocireg.Layout     `json:"layout,omitempty"`
+	Annotations      map[string]string `json:"annotations,omitempty"`
+	IndexAnnotations map[string]string `json:"indexAnnotations,omitempty"`
+	// Stored, for a version the OCM v2 CLI wrote that the transfer leaves
+	// unchanged, is its content as read, written as it is so that every
+	// digest stays; nil otherwise.
+	Stored *ocireg.Artifact `json:"stored,omitempty"`
+
+	artifact *ocireg.Artifact // encoded from the fields above: descriptor layer, config, manifest (and index)
 }
 
 // Descriptor is a component descriptor in a plan. It marshals to JSON as
@@ -242,13 +261,26 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 		out.Resources = append(out.Resources, ch)
 		blobs = append(blobs, lb...)
 	}
-	if !cp.target.Intermediate {
+	if !cp.target.Intermediate && !cv.IsV2() && cp.o.UploadAs != UploadAsLocalBlob {
+		// OCM v2 appends no repository context; a version it wrote, or one
+		// written in its layout, is carried as it is.
 		d.RepositoryContexts = append(d.RepositoryContexts, cp.repositoryContext())
 	}
 	if err := component.Validate(d); err != nil {
 		return fmt.Errorf("the rewritten descriptor of %s is not valid: %w", key, err)
 	}
 	out.Descriptor, out.LocalBlobs, out.Creator = Descriptor{d}, blobs, cv.Annotations[ocireg.AnnotationCreator]
+	if cv.IsV2() || cp.o.UploadAs == UploadAsLocalBlob {
+		out.Layout = ocireg.LayoutV2
+	}
+	if cv.IsV2() {
+		out.Annotations, out.IndexAnnotations = cv.Annotations, cv.IndexAnnotations()
+		if same, err := carryStored(cv, d); err != nil {
+			return fmt.Errorf("comparing %s with its source: %w", key, err)
+		} else if same {
+			out.Stored = cv.Stored()
+		}
+	}
 	if err := out.encode(); err != nil {
 		return fmt.Errorf("encoding %s for the target: %w", key, err)
 	}
@@ -268,14 +300,20 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 
 // encode computes what Run writes for the version from its descriptor.
 func (cv *ComponentVersion) encode() error {
-	if cv.Descriptor.Descriptor == nil {
-		return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write", cv.Name, cv.Version)
+	art := cv.Stored
+	if art == nil {
+		if cv.Descriptor.Descriptor == nil {
+			return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write", cv.Name, cv.Version)
+		}
+		blobs, artifacts := splitArtifacts(cv.LocalBlobs)
+		var err error
+		art, err = ocireg.Manifest(cv.Descriptor.Descriptor, blobs, ocireg.WriteOptions{Creator: cv.Creator, Artifacts: artifacts, Layout: cv.Layout,
+			Annotations: cv.Annotations, IndexAnnotations: cv.IndexAnnotations})
+		if err != nil {
+			return err
+		}
 	}
-	art, err := ocireg.Manifest(cv.Descriptor.Descriptor, cv.LocalBlobs, ocireg.WriteOptions{Creator: cv.Creator})
-	if err != nil {
-		return err
-	}
-	cv.Digest, cv.artifact, cv.Blobs = art.Manifest.Digest, art, nil
+	cv.Digest, cv.artifact, cv.Blobs = art.Top().Digest, art, nil
 	for _, b := range art.Blobs {
 		cv.Blobs = append(cv.Blobs, b.Digest)
 	}
@@ -327,6 +365,8 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, 
 	case r.Access.IsNone():
 		ch.How = "none"
 		return ch, nil, nil
+	case resource.IsIndexArtifact(r):
+		return cp.indexArtifact(ctx, rs, r, ch, targetCV)
 	case kind == component.AccessLocalBlob && !(resource.IsArtifact(r) && !cp.target.Intermediate):
 		ch.How = "local"
 		lb, err := r.Access.LocalBlob()
@@ -356,13 +396,11 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, 
 	case cp.o.ArtifactSets != "" && cp.target.Intermediate && resource.IsArtifact(r):
 		return cp.artifactSet(ctx, rs, r, ch, targetCV)
 	case resource.IsArtifact(r):
-		return cp.artifact(ctx, rs, r, ch)
+		return cp.artifact(ctx, rs, r, ch, targetCV)
 	case kind == component.AccessOCIBlob:
 		return cp.ociBlob(rs, r, ch, targetCV)
 	}
-	// Access types ferry cannot read (helm repositories, git, …) stay as they are.
-	ch.How = "by reference"
-	return ch, nil, nil
+	return cp.unsupportedAccess(ctx, rs, r, ch, targetCV)
 }
 
 // localBlob plans the copy of a local blob (each chunk of a chunked one)
@@ -394,7 +432,7 @@ func (cp *componentPlanner) localBlob(cv *ocireg.Version, r *component.Resource,
 }
 
 // artifact plans the copy of an image-like resource and rewrites its access.
-func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange) (ResourceChange, []v1.Descriptor, error) {
+func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
 	a, err := rs.Artifact(ctx, r)
 	if err != nil {
 		return ch, nil, err
@@ -431,6 +469,11 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, 
 	if tag != "" {
 		tags = []string{tag}
 	}
+	local := cp.o.UploadAs == UploadAsLocalBlob
+	if local {
+		// Stored in the version's own repository, as an entry of its index.
+		targetRepo, tags = targetCV, nil
+	}
 	d := a.Descriptor
 	if err := cp.pl.AddResolved(ctx, from.Repo(), d, targetRepo, tags, rs.Name(r)); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
@@ -450,6 +493,19 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, 
 			return ch, nil, err
 		}
 		r.Digest = &spec
+	}
+	if local {
+		hint := name
+		if tag != "" {
+			hint += ":" + tag
+		}
+		acc, entry, err := uploadLocal(r, d, hint)
+		if err != nil {
+			return ch, nil, err
+		}
+		r.Access = acc
+		ch.How, ch.To, ch.Digest = "by value", r.Access, d.Digest
+		return ch, []v1.Descriptor{entry}, nil
 	}
 	ref := targetRepo
 	if tag != "" {
@@ -533,6 +589,7 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 	if !changed {
 		return nil
 	}
+	cv.Stored = nil // the descriptor changed: encode it anew
 	if err := cv.encode(); err != nil {
 		return fmt.Errorf("encoding %s:%s: %w", cv.Name, cv.Version, err)
 	}

@@ -496,11 +496,8 @@ func (r *run) writeComponents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, part := range []struct {
-			d v1.Descriptor
-			b []byte
-		}{{a.Layer, a.LayerBytes}, {a.Config, a.ConfigBytes}, {a.Manifest, a.ManifestBytes}} {
-			if err := oci.PushBytes(ctx, r.dst, cv.Target, part.d, part.b); err != nil {
+		for _, part := range a.Parts() {
+			if err := oci.PushBytes(ctx, r.dst, cv.Target, part.Descriptor, part.Bytes); err != nil {
 				return fmt.Errorf("writing component version %s:%s to %s: %w", cv.Name, cv.Version, cv.Target, oci.WithSide(err, oci.Destination, "push"))
 			}
 		}
@@ -508,11 +505,11 @@ func (r *run) writeComponents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := r.dst.Tag(ctx, ref, a.Manifest); err != nil {
+		if err := r.dst.Tag(ctx, ref, a.Top()); err != nil {
 			return fmt.Errorf("tagging component version %s: %w", ref, oci.WithSide(err, oci.Destination, "tag"))
 		}
 		r.componentsWritten.Add(1)
-		r.o.emit(Event{Kind: TagDone, Digest: a.Manifest.Digest, Repo: ref.String()})
+		r.o.emit(Event{Kind: TagDone, Digest: a.Top().Digest, Repo: ref.String()})
 	}
 	return nil
 }

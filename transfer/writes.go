@@ -2,6 +2,8 @@ package transfer
 
 import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-oci/ferry/oci"
 )
 
 // Write is one piece of content a Run pushes into a repository of the
@@ -56,9 +58,14 @@ func (p *Plan) Writes() []Write {
 		if err != nil {
 			continue // no descriptor: nothing to write
 		}
-		add(Write{Repo: cv.Target, Descriptor: a.Layer, Data: a.LayerBytes})
-		add(Write{Repo: cv.Target, Descriptor: a.Config, Data: a.ConfigBytes})
-		add(Write{Repo: cv.Target, Descriptor: a.Manifest, Manifest: true, Tags: []string{cv.Tag}, Data: a.ManifestBytes})
+		top := a.Top().Digest
+		for _, part := range a.Parts() {
+			w := Write{Repo: cv.Target, Descriptor: part.Descriptor, Manifest: oci.IsManifest(part.Descriptor.MediaType), Data: part.Bytes}
+			if part.Descriptor.Digest == top {
+				w.Tags = []string{cv.Tag}
+			}
+			add(w)
+		}
 	}
 	return out
 }

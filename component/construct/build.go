@@ -2,6 +2,7 @@ package construct
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -27,7 +28,12 @@ const (
 	MediaTypeOctetStream = "application/octet-stream" // file, utf8, binary
 	MediaTypeGzip        = "application/gzip"         // file, utf8, binary with compress
 	MediaTypeTar         = "application/x-tar"        // dir
-	MediaTypeTGZ         = "application/x-tgz"        // dir with compress
+	// MediaTypeTGZ is a dir with compress, as the OCM v2 CLI labels it:
+	// both OCM CLIs unpack it on `ocm download resource` (v1's own
+	// application/x-tgz only v1 does). A constructor's mediaType wins.
+	MediaTypeTGZ = "application/x-tar+gzip"
+	// MediaTypeTGZv1 is OCM v1's label for a compressed dir.
+	MediaTypeTGZv1 = "application/x-tgz"
 )
 
 // Options are the settings of one Build call. The zero value works for
@@ -48,6 +54,11 @@ type Options struct {
 	// (`--skip-digest-generation`), as options.skipDigestGeneration does for
 	// one resource.
 	SkipDigestGeneration bool
+	// CompressedDirMediaType labels a dir input with compress and no
+	// mediaType of its own; "" means MediaTypeTGZ (what both OCM CLIs
+	// unpack). MediaTypeTGZv1 gives what `ocm add componentversions` of the
+	// OCM v1 CLI writes, byte for byte.
+	CompressedDirMediaType string
 }
 
 // Result is a built component version: its descriptor and the local blobs
@@ -112,7 +123,7 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 		if src.Input == nil {
 			continue
 		}
-		b, err := s.blob(ctx, src.Element, src.Input)
+		b, err := s.blob(ctx, src.Element, src.Input, opts.CompressedDirMediaType)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +151,7 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 			dr.Digest = dg
 			continue
 		}
-		b, err := s.blob(ctx, r.Element, r.Input)
+		b, err := s.blob(ctx, r.Element, r.Input, opts.CompressedDirMediaType)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +213,7 @@ func (s *Spec) accessDigest(ctx context.Context, r ResourceSpec, resolver oci.Re
 }
 
 // blob prepares the content of one input and hashes it once.
-func (s *Spec) blob(ctx context.Context, e Element, in *Input) (Blob, error) {
+func (s *Spec) blob(ctx context.Context, e Element, in *Input, dirTGZ string) (Blob, error) {
 	var b Blob
 	mt := in.MediaType
 	var produce func(ctx context.Context, w io.Writer) error // nil: content is data or the plain file
@@ -241,7 +252,7 @@ func (s *Spec) blob(ctx context.Context, e Element, in *Input) (Blob, error) {
 				return gzipped(w, func(w io.Writer) error { return t.write(ctx, w) })
 			}
 			if mt == "" {
-				mt = MediaTypeTGZ
+				mt = cmp.Or(dirTGZ, MediaTypeTGZ)
 			}
 		} else {
 			produce = t.write

@@ -158,7 +158,7 @@ func TestFixtureDescriptors(t *testing.T) {
 		t.Fatalf("%d specs, want %d", len(specs), len(want))
 	}
 	for i, s := range specs {
-		res, err := construct.Build(context.Background(), s, construct.Options{Resolver: store, Now: fixedClock})
+		res, err := construct.Build(context.Background(), s, construct.Options{Resolver: store, Now: fixedClock, CompressedDirMediaType: construct.MediaTypeTGZv1})
 		if err != nil {
 			t.Fatalf("%s:%s: %v", s.Name, s.Version, err)
 		}
@@ -195,7 +195,7 @@ func TestFixtureDescriptors(t *testing.T) {
 func TestFixtureV3Alpha1(t *testing.T) {
 	store, host := fixtureRegistryStore(t)
 	s := parseFixture(t, host)[0]
-	res, err := construct.Build(context.Background(), s, construct.Options{Resolver: store, Now: fixedClock, Scheme: component.SchemeV3Alpha1})
+	res, err := construct.Build(context.Background(), s, construct.Options{Resolver: store, Now: fixedClock, Scheme: component.SchemeV3Alpha1, CompressedDirMediaType: construct.MediaTypeTGZv1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestFixtureBlobs(t *testing.T) {
 	}
 	seen := 0
 	for _, s := range specs {
-		res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true})
+		res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true, CompressedDirMediaType: construct.MediaTypeTGZv1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,8 +246,8 @@ func TestFixtureBlobs(t *testing.T) {
 			}
 			w, ok := want[b.Identity["name"]]
 			if !ok {
-				if b.Descriptor.MediaType != construct.MediaTypeTGZ {
-					t.Errorf("%s: media type %s, want %s", b.Identity, b.Descriptor.MediaType, construct.MediaTypeTGZ)
+				if b.Descriptor.MediaType != construct.MediaTypeTGZv1 {
+					t.Errorf("%s: media type %s, want %s", b.Identity, b.Descriptor.MediaType, construct.MediaTypeTGZv1)
 				}
 				continue
 			}
@@ -307,7 +307,7 @@ func TestDirTarMatchesOCM(t *testing.T) {
 
 	s := parseFixture(t, fixtureRegistry)[0]
 	s.Resources[1].Input.Compress = false
-	res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true})
+	res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true, CompressedDirMediaType: construct.MediaTypeTGZv1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func TestBuildTwice(t *testing.T) {
 	for run := 0; run < 2; run++ {
 		var got []string
 		for _, s := range parseFixture(t, fixtureRegistry) {
-			res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true})
+			res, err := construct.Build(context.Background(), s, construct.Options{Now: fixedClock, SkipDigestGeneration: true, CompressedDirMediaType: construct.MediaTypeTGZv1})
 			if err != nil {
 				t.Fatal(err)
 			}

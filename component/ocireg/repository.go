@@ -155,7 +155,8 @@ type Version struct {
 	// included.
 	Layers []v1.Descriptor
 
-	store oci.Reader
+	store      oci.Reader
+	layerBytes []byte // the descriptor layer as stored
 }
 
 // Get reads component version name:version: it resolves the tag, reads
@@ -225,7 +226,7 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 	if v.DescriptorLayer, err = descriptorLayerOf(v.ConfigBytes, m.Layers); err != nil {
 		return nil, err
 	}
-	if v.Raw, err = readDescriptorLayer(ctx, r.store, repo, v.DescriptorLayer); err != nil {
+	if v.Raw, v.layerBytes, err = readDescriptorLayer(ctx, r.store, repo, v.DescriptorLayer); err != nil {
 		return nil, err
 	}
 	d, err := component.Decode(v.Raw)
@@ -241,7 +242,8 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 
 // descriptorManifest picks the descriptor manifest of an OCM v2 index
 // (§2.4): the entry annotated software.ocm.descriptor: "true", else the
-// first. The other entries are returned as artifacts.
+// first with the artifactType of a descriptor (as the OCM v2 CLI writes
+// it), else the first. The other entries are returned as artifacts.
 func descriptorManifest(index []byte) (v1.Descriptor, []v1.Descriptor, error) {
 	var ix v1.IndexManifest
 	if err := json.Unmarshal(index, &ix); err != nil {
@@ -259,7 +261,9 @@ func descriptorManifest(index []byte) (v1.Descriptor, []v1.Descriptor, error) {
 			pick = i
 		}
 	}
-	pick = max(pick, 0)
+	if pick < 0 {
+		pick = max(slices.IndexFunc(ix.Manifests, func(d v1.Descriptor) bool { return d.ArtifactType == ArtifactTypeDescriptor }), 0)
+	}
 	rest := slices.Delete(slices.Clone(ix.Manifests), pick, pick+1)
 	return ix.Manifests[pick], rest, nil
 }
@@ -301,26 +305,27 @@ func descriptorLayerOf(config []byte, layers []v1.Descriptor) (v1.Descriptor, er
 const maxTarOverhead = 1 << 20
 
 // readDescriptorLayer fetches the descriptor layer d (verified, bounded)
-// and returns the descriptor in it, dispatching on d's media type.
-func readDescriptorLayer(ctx context.Context, s oci.Reader, repo string, d v1.Descriptor) ([]byte, error) {
+// and returns the descriptor in it, dispatching on d's media type, and the
+// layer's bytes.
+func readDescriptorLayer(ctx context.Context, s oci.Reader, repo string, d v1.Descriptor) (raw, layer []byte, err error) {
 	kind := descriptorLayerTypes[string(d.MediaType)]
 	limit := int64(component.MaxDescriptorBytes)
 	switch kind {
 	case layerUnknown:
-		return nil, fmt.Errorf("descriptor layer %s has media type %q, which is not a component descriptor: %w", d.Digest, d.MediaType, ErrMalformed)
+		return nil, nil, fmt.Errorf("descriptor layer %s has media type %q, which is not a component descriptor: %w", d.Digest, d.MediaType, ErrMalformed)
 	case layerTar:
 		limit += maxTarOverhead
 	}
 	b, err := oci.FetchBytes(ctx, s, repo, d, limit)
 	if err != nil {
-		return nil, fmt.Errorf("reading descriptor layer: %w", err)
+		return nil, nil, fmt.Errorf("reading descriptor layer: %w", err)
 	}
 	if kind == layerPlain {
-		return b, nil
+		return b, b, nil
 	}
-	raw, err := DescriptorFromTar(b)
+	raw, err = DescriptorFromTar(b)
 	if err != nil {
-		return nil, fmt.Errorf("descriptor layer %s: %w", d.Digest, err)
+		return nil, nil, fmt.Errorf("descriptor layer %s: %w", d.Digest, err)
 	}
-	return raw, nil
+	return raw, b, nil
 }

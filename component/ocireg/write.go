@@ -21,7 +21,38 @@ type WriteOptions struct {
 	// version OCM wrote passes the source's value
 	// (Version.Annotations[AnnotationCreator]).
 	Creator string
+	// Artifacts describe the OCI-native local blobs (IsIndexArtifact): the
+	// manifests and indexes that localBlob accesses of d name by digest.
+	// With any, the version is written as OCM v2 writes it (ADR 0013): an
+	// index whose first entry is the descriptor manifest and whose further
+	// entries are these artifacts, each annotated with the elements that
+	// use it; the tag names the index. The artifacts themselves (and
+	// everything below them) must be in the repository before the index.
+	Artifacts []v1.Descriptor
+	// Layout chooses the descriptor manifest's form; the zero value is
+	// LayoutV1 unless Artifacts are given, which need LayoutV2.
+	Layout Layout
+	// Annotations are further annotations of the descriptor manifest, and
+	// IndexAnnotations those of the index (LayoutV2), such as the ones the
+	// OCM v2 CLI writes (org.opencontainers.image.*): a transfer passes the
+	// source's, so that a version re-encoded in OCM v2's layout keeps them.
+	// software.ocm.componentversion and software.ocm.creator are always
+	// ferry's (Creator).
+	Annotations, IndexAnnotations map[string]string
 }
+
+// Layout is how a component version's descriptor manifest is written.
+type Layout string
+
+const (
+	// LayoutV1 is OCM v1's form, which both OCM CLIs read: the descriptor
+	// as component-descriptor.yaml in a tar layer.
+	LayoutV1 Layout = "v1"
+	// LayoutV2 is OCM v2's form: the descriptor as a JSON layer, the
+	// manifest with the descriptor artifactType, and an index above it
+	// when the version has OCI-native local blobs.
+	LayoutV2 Layout = "v2"
+)
 
 // Artifact is a component version as OCI content: what Write pushes, in
 // the order it pushes it.
@@ -35,26 +66,68 @@ type Artifact struct {
 	// Config is the config blob and its bytes.
 	Config      v1.Descriptor
 	ConfigBytes []byte
-	// Manifest is the image manifest and its bytes; Write tags it.
+	// Manifest is the image manifest and its bytes; Write tags it unless
+	// there is an Index.
 	Manifest      v1.Descriptor
 	ManifestBytes []byte
+	// Index (LayoutV2 with artifacts) is the index listing Manifest and
+	// Artifacts, with its bytes; Write tags it. Zero without artifacts.
+	Index      v1.Descriptor
+	IndexBytes []byte
+	// Artifacts are the index's entries after the descriptor manifest,
+	// with their software.ocm.artifact annotations.
+	Artifacts []v1.Descriptor
+}
+
+// Top is what the version's tag names: the index, else the manifest.
+func (a *Artifact) Top() v1.Descriptor {
+	if a.Index.Digest != (v1.Hash{}) {
+		return a.Index
+	}
+	return a.Manifest
+}
+
+// Parts are the documents of the version in the order they are pushed
+// after the local blobs and artifacts: descriptor layer, config, manifest,
+// then the index when there is one.
+func (a *Artifact) Parts() []Part {
+	ps := []Part{{a.Layer, a.LayerBytes}, {a.Config, a.ConfigBytes}, {a.Manifest, a.ManifestBytes}}
+	if a.Index.Digest != (v1.Hash{}) {
+		ps = append(ps, Part{a.Index, a.IndexBytes})
+	}
+	return ps
+}
+
+// Part is one document of an Artifact and its bytes.
+type Part struct {
+	Descriptor v1.Descriptor
+	Bytes      []byte
 }
 
 // ociDescriptor is a descriptor with the members in the order of the OCI
 // image-spec Go types OCM marshals (ggcr's v1.Descriptor puts size before
 // digest, which would change the bytes).
 type ociDescriptor struct {
-	MediaType   string            `json:"mediaType"`
-	Digest      string            `json:"digest"`
-	Size        int64             `json:"size"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	MediaType    string            `json:"mediaType"`
+	Digest       string            `json:"digest"`
+	Size         int64             `json:"size"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	ArtifactType string            `json:"artifactType,omitempty"`
 }
 
 type ociManifest struct {
 	SchemaVersion int               `json:"schemaVersion"`
 	MediaType     string            `json:"mediaType"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
 	Config        ociDescriptor     `json:"config"`
 	Layers        []ociDescriptor   `json:"layers"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+type ociIndex struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType"`
+	Manifests     []ociDescriptor   `json:"manifests"`
 	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
@@ -68,8 +141,28 @@ type artifactRef struct {
 	Identity component.Identity `json:"identity"`
 }
 
+// artifactRefV2 is the same entry as the OCM v2 CLI writes it: members
+// sorted, and the identity with the version and the extra identity.
+type artifactRefV2 struct {
+	Identity component.Identity `json:"identity"`
+	Kind     string             `json:"kind"`
+}
+
+// identityV2 is an element's identity as the OCM v2 CLI writes it in
+// software.ocm.artifact: name, version when set, and the extra identity.
+func identityV2(m component.ElementMeta) component.Identity {
+	id := component.Identity{"name": m.Name}
+	if m.Version != "" {
+		id["version"] = m.Version
+	}
+	for k, v := range m.ExtraIdentity {
+		id[k] = v
+	}
+	return id
+}
+
 func toOCI(d v1.Descriptor) ociDescriptor {
-	return ociDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size, Annotations: d.Annotations}
+	return ociDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size, Annotations: d.Annotations, ArtifactType: d.ArtifactType}
 }
 
 // Manifest computes the OCI content of component version d as OCM v1 writes
@@ -87,8 +180,11 @@ func toOCI(d v1.Descriptor) ociDescriptor {
 // software.ocm.creator (WriteOptions.Creator).
 //
 // blobs must describe every digest the localBlob accesses name (a chunked
-// localReference names several); blobs no access names are left out, as
-// OCM drops them. The same d, blobs and options always give the same bytes.
+// localReference names several), except OCI-native local blobs given in
+// WriteOptions.Artifacts; blobs and artifacts no access names are left
+// out, as OCM drops them. With artifacts, or with LayoutV2, the version
+// takes OCM v2's form (see WriteOptions.Artifacts and LayoutV2). The same
+// d, blobs and options always give the same bytes.
 func Manifest(d *component.Descriptor, blobs []v1.Descriptor, o WriteOptions) (*Artifact, error) {
 	fail := func(err error) (*Artifact, error) {
 		return nil, fmt.Errorf("encoding component version %s:%s: %w", d.Name, d.Version, err)
@@ -96,19 +192,43 @@ func Manifest(d *component.Descriptor, blobs []v1.Descriptor, o WriteOptions) (*
 	if d.Name == "" || d.Version == "" {
 		return fail(fmt.Errorf("name and version must be set: %w", ErrMalformed))
 	}
-	layers, err := blobLayers(d, blobs)
+	layout := o.Layout
+	switch {
+	case layout == "" && len(o.Artifacts) > 0:
+		layout = LayoutV2
+	case layout == "":
+		layout = LayoutV1
+	case layout != LayoutV1 && layout != LayoutV2:
+		return fail(fmt.Errorf("layout %q: %w", layout, ErrMalformed))
+	}
+	layers, arts, err := blobLayers(d, blobs, o.Artifacts, layout == LayoutV2)
 	if err != nil {
 		return fail(err)
 	}
-	raw, err := component.Encode(d, "")
-	if err != nil {
-		return fail(err)
+	if len(arts) > 0 && layout != LayoutV2 {
+		return fail(fmt.Errorf("OCI artifacts in the version's index need layout %s: %w", LayoutV2, ErrMalformed))
 	}
 	a := &Artifact{Blobs: layers}
-	if a.LayerBytes, err = DescriptorTar(raw); err != nil {
-		return fail(err)
+	if layout == LayoutV2 {
+		enc := component.EncodeJSONOCMv2
+		if d.SchemeOrDefault() != component.SchemeV2 {
+			// OCM v2 writes scheme v2 only; another scheme is kept as JSON in it.
+			enc = func(d *component.Descriptor) ([]byte, error) { return component.EncodeJSON(d, "") }
+		}
+		if a.LayerBytes, err = enc(d); err != nil {
+			return fail(err)
+		}
+		a.Layer = oci.DescriptorOf(MediaTypeDescriptorJSON, a.LayerBytes)
+	} else {
+		raw, err := component.Encode(d, "")
+		if err != nil {
+			return fail(err)
+		}
+		if a.LayerBytes, err = DescriptorTar(raw); err != nil {
+			return fail(err)
+		}
+		a.Layer = oci.DescriptorOf(MediaTypeDescriptorTar, a.LayerBytes)
 	}
-	a.Layer = oci.DescriptorOf(MediaTypeDescriptorTar, a.LayerBytes)
 	a.ConfigBytes, err = json.Marshal(componentConfig{ComponentDescriptorLayer: toOCI(a.Layer)})
 	if err != nil {
 		return fail(err)
@@ -119,10 +239,13 @@ func Manifest(d *component.Descriptor, blobs []v1.Descriptor, o WriteOptions) (*
 		MediaType:     oci.MediaTypeOCIManifest,
 		Config:        toOCI(a.Config),
 		Layers:        []ociDescriptor{toOCI(a.Layer)},
-		Annotations: map[string]string{
+		Annotations: withAnnotations(o.Annotations, map[string]string{
 			AnnotationComponentVersion: d.Name + ":" + d.Version,
 			AnnotationCreator:          o.creator(),
-		},
+		}),
+	}
+	if layout == LayoutV2 {
+		m.ArtifactType = ArtifactTypeDescriptor
 	}
 	for _, l := range layers {
 		m.Layers = append(m.Layers, toOCI(l))
@@ -131,7 +254,37 @@ func Manifest(d *component.Descriptor, blobs []v1.Descriptor, o WriteOptions) (*
 		return fail(err)
 	}
 	a.Manifest = oci.DescriptorOf(types.OCIManifestSchema1, a.ManifestBytes)
+	if len(arts) == 0 {
+		return a, nil
+	}
+	entry := toOCI(a.Manifest)
+	entry.Annotations, entry.ArtifactType = m.Annotations, ArtifactTypeDescriptor
+	ix := ociIndex{SchemaVersion: 2, MediaType: oci.MediaTypeOCIIndex, Manifests: []ociDescriptor{entry},
+		Annotations: withAnnotations(o.IndexAnnotations, map[string]string{
+			AnnotationComponentVersion: d.Name + ":" + d.Version,
+			AnnotationCreator:          o.creator(),
+		})}
+	for _, e := range arts {
+		ix.Manifests = append(ix.Manifests, toOCI(e))
+	}
+	if a.IndexBytes, err = json.Marshal(ix); err != nil {
+		return fail(err)
+	}
+	a.Index = oci.DescriptorOf(types.OCIImageIndex, a.IndexBytes)
+	a.Artifacts = arts
 	return a, nil
+}
+
+// withAnnotations returns extra with own set over it.
+func withAnnotations(extra, own map[string]string) map[string]string {
+	out := make(map[string]string, len(extra)+len(own))
+	for k, v := range extra {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
 }
 
 func (o WriteOptions) creator() string {
@@ -141,16 +294,23 @@ func (o WriteOptions) creator() string {
 	return o.Creator
 }
 
-// blobLayers returns the local-blob layers of d.
-func blobLayers(d *component.Descriptor, blobs []v1.Descriptor) ([]v1.Descriptor, error) {
+// blobLayers returns the local-blob layers of d and the index entries of
+// its OCI-native local blobs.
+func blobLayers(d *component.Descriptor, blobs, artifacts []v1.Descriptor, v2 bool) ([]v1.Descriptor, []v1.Descriptor, error) {
 	given := map[v1.Hash]v1.Descriptor{}
 	for _, b := range blobs {
 		given[b.Digest] = b
 	}
-	var order []v1.Hash
+	givenArt := map[v1.Hash]v1.Descriptor{}
+	for _, b := range artifacts {
+		givenArt[b.Digest] = b
+	}
+	var order, artOrder []v1.Hash
 	layers := map[v1.Hash]*v1.Descriptor{}
+	arts := map[v1.Hash]*v1.Descriptor{}
 	users := map[v1.Hash][]artifactRef{}
-	use := func(kind string, id component.Identity, a component.Access) error {
+	usersV2 := map[v1.Hash][]artifactRefV2{}
+	use := func(kind string, id component.Identity, m component.ElementMeta, a component.Access) error {
 		if a.Kind() != component.AccessLocalBlob {
 			return nil
 		}
@@ -161,6 +321,20 @@ func blobLayers(d *component.Descriptor, blobs []v1.Descriptor) ([]v1.Descriptor
 		hs, err := LocalReferenceDigests(lb.LocalReference)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		for _, h := range hs {
+			if !slices.ContainsFunc(usersV2[h], func(u artifactRefV2) bool { return u.Kind == kind && u.Identity.Equal(identityV2(m)) }) {
+				usersV2[h] = append(usersV2[h], artifactRefV2{Kind: kind, Identity: identityV2(m)})
+			}
+		}
+		if art, ok := givenArt[hs[0]]; ok && len(hs) == 1 && IsIndexArtifact(lb.MediaType) {
+			h := hs[0]
+			if arts[h] == nil {
+				e := v1.Descriptor{MediaType: art.MediaType, Digest: h, Size: art.Size}
+				arts[h] = &e
+				artOrder = append(artOrder, h)
+			}
+			return nil
 		}
 		for _, h := range hs {
 			if !slices.ContainsFunc(users[h], func(u artifactRef) bool { return u.Kind == kind && u.Identity.Equal(id) }) {
@@ -186,34 +360,55 @@ func blobLayers(d *component.Descriptor, blobs []v1.Descriptor) ([]v1.Descriptor
 		return nil
 	}
 	for i, r := range d.Resources {
-		if err := use("resource", d.ResourceIdentity(i), r.Access); err != nil {
-			return nil, err
+		if err := use("resource", d.ResourceIdentity(i), r.ElementMeta, r.Access); err != nil {
+			return nil, nil, err
 		}
 	}
 	for i, s := range d.Sources {
-		if err := use("source", d.SourceIdentity(i), s.Access); err != nil {
-			return nil, err
+		if err := use("source", d.SourceIdentity(i), s.ElementMeta, s.Access); err != nil {
+			return nil, nil, err
 		}
 	}
-	out := make([]v1.Descriptor, 0, len(order))
-	for _, h := range order {
-		ann, err := json.Marshal(users[h])
-		if err != nil {
-			return nil, err
+	annotate := func(order []v1.Hash, m map[v1.Hash]*v1.Descriptor) ([]v1.Descriptor, error) {
+		out := make([]v1.Descriptor, 0, len(order))
+		for _, h := range order {
+			var ann []byte
+			var err error
+			if v2 {
+				ann, err = json.Marshal(usersV2[h])
+			} else {
+				ann, err = json.Marshal(users[h])
+			}
+			if err != nil {
+				return nil, err
+			}
+			l := *m[h]
+			l.Annotations = map[string]string{AnnotationArtifact: string(ann)}
+			out = append(out, l)
 		}
-		l := *layers[h]
-		l.Annotations = map[string]string{AnnotationArtifact: string(ann)}
-		out = append(out, l)
+		return out, nil
 	}
-	return out, nil
+	ls, err := annotate(order, layers)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := annotate(artOrder, arts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(as) == 0 {
+		as = nil
+	}
+	return ls, as, nil
 }
 
 // Write stores component version d with its local blobs and returns the
 // manifest's descriptor. It pushes, in this order, so that the tag never
 // names incomplete content: the local blobs the store does not hold yet
 // (each streamed from LocalBlob.Open and verified by the store's Push), the
-// descriptor layer, the config, the manifest, and last the tag
-// (VersionTag(d.Version)). The content is Manifest(d, blobs, o): writing
+// descriptor layer, the config, the manifest (and the index of a version
+// with WriteOptions.Artifacts, which must be in the repository already), and
+// last the tag (VersionTag(d.Version)). The content is Manifest(d, blobs, o): writing
 // the same version twice gives the same manifest digest, and a second write
 // pushes nothing but the tag.
 //
@@ -244,18 +439,24 @@ func (r *Repository) Write(ctx context.Context, d *component.Descriptor, blobs [
 			return fail(err)
 		}
 	}
-	for _, c := range []struct {
-		d v1.Descriptor
-		b []byte
-	}{{a.Layer, a.LayerBytes}, {a.Config, a.ConfigBytes}, {a.Manifest, a.ManifestBytes}} {
-		if err := oci.PushBytes(ctx, r.store, repo, c.d, c.b); err != nil {
+	for _, art := range a.Artifacts {
+		ok, err := r.store.Exists(ctx, repo, v1.Descriptor{MediaType: art.MediaType, Digest: art.Digest, Size: art.Size})
+		if err != nil {
+			return fail(err)
+		}
+		if !ok {
+			return fail(fmt.Errorf("OCI artifact %s is not in %s; copy it (and what it names) first: %w", art.Digest, repo, oci.ErrNotFound))
+		}
+	}
+	for _, c := range a.Parts() {
+		if err := oci.PushBytes(ctx, r.store, repo, c.Descriptor, c.Bytes); err != nil {
 			return fail(err)
 		}
 	}
-	if err := r.store.Tag(ctx, ref, a.Manifest); err != nil {
+	if err := r.store.Tag(ctx, ref, a.Top()); err != nil {
 		return fail(err)
 	}
-	return a.Manifest, nil
+	return a.Top(), nil
 }
 
 func (r *Repository) pushBlob(ctx context.Context, repo string, l v1.Descriptor, b LocalBlob) error {

@@ -45,6 +45,7 @@ type bundleCreateOptions struct {
 	dryRun        bool
 	plan          string
 	signKey       string
+	uploadAs      uploadAsFlag
 	verify        verifyFlags
 
 	onEvent func(transfer.Event) // tests: sees every event of the run
@@ -81,7 +82,17 @@ materials: 'ferry bundle inspect -o json' prints it.
 blob, byte for byte what ocm writes) instead of a native OCI artifact, for sites
 that run 'ocm verify' on the bundle file itself. The sets are made before the
 bundle is laid out, in FILE.partial.sets, which is removed when the bundle is
-complete; platform filtering and image attachments do not apply to them.`,
+complete; platform filtering and image attachments do not apply to them.
+
+Which OCM CLI verifies the file itself: in the default layout (images as native
+OCI artifacts, stored once, accesses relativeOciReference) the OCM v1 CLI reads
+and downloads the bundle, but its 'ocm verify' on the file fails with "no digester
+accepts resource NAME:VERSION (local OCI artifact ...)"; it verifies the version
+once the bundle is imported into a registry. For 'ocm verify' (v1) on the file,
+create the bundle with --ocm-artifact-sets. --upload-as localBlob stores images
+in each version's OCI index, as the OCM v2 CLI does (its 'transfer
+--copy-resources'); the OCM v1 CLI cannot read that form. Versions the OCM v2 CLI
+wrote are carried as they are, index and digests included. See docs/ocm-interop.md.`,
 		Example: `  # a release with its images, in one file
   ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar
 
@@ -125,6 +136,7 @@ complete; platform filtering and image attachments do not apply to them.`,
 	f.StringVar(&o.plan, "plan", "", "write the bundle the plan in `FILE` (from --dry-run -o json) names, exactly as planned")
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
 	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
+	o.uploadAs.add(f)
 	o.verify.add(cmd)
 	g.addSemverFlag(cmd)
 	g.addBOMFormatFlag(cmd)
@@ -151,6 +163,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		return err
 	}
 	ro.Recursive, ro.ArtifactSets, ro.CycloneDX = o.recursive, o.artifactSets, g.wantCycloneDX()
+	ro.UploadAs = o.uploadAs.value
 	bo, err := o.bundleOptions()
 	if err != nil {
 		return err

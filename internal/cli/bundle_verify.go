@@ -111,7 +111,11 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 				t.row("")
 				t.row("IMAGE", "DIGEST", "PLATFORMS", "SIZE")
 				for _, im := range in.Images {
-					t.row(im.Repository+":"+im.Tag, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
+					name := im.Repository + ":" + im.Tag
+					if im.Tag == "" {
+						name = im.Repository + " (in the version's index)"
+					}
+					t.row(name, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
 				}
 				t.row("")
 				if printSignatures(t, in) {

@@ -22,6 +22,7 @@ type createOptions struct {
 	skipDigests  bool
 	creationTime string
 	overwrite    bool
+	uploadAs     uploadAsFlag
 }
 
 // createdVersion is one line of create's output.
@@ -35,6 +36,11 @@ reads: one component, a components: list, or several YAML documents), builds eac
 component version — local blobs from file, dir, utf8 and binary inputs, image
 resources by reference with their digest taken from the registry — and writes it
 to REPO, a registry path or a CTF archive (created if missing).
+
+--upload-as localBlob copies each image into the version's own OCI index instead
+(LocalBlob/v1 accesses, as the OCM v2 CLI stores images after 'transfer
+--copy-resources'); the OCM v1 CLI cannot read such versions. A compressed dir
+input is labelled application/x-tar+gzip, which both OCM CLIs unpack.
 
 ${NAME} in the file is replaced by --var NAME=VALUE or the environment; an
 undefined variable is an error. Directories are packed deterministically (sorted
@@ -56,6 +62,7 @@ is given, or SOURCE_DATE_EPOCH is set (reproducible builds).`,
 	f.BoolVar(&o.skipDigests, "skip-digest-generation", false, "write resources without digests")
 	f.StringVar(&o.creationTime, "creation-time", "", "creationTime to record (RFC 3339); default now, or SOURCE_DATE_EPOCH")
 	f.BoolVar(&o.overwrite, "overwrite", false, "replace a version REPO holds with different content")
+	o.uploadAs.add(f)
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }
@@ -87,8 +94,8 @@ func (g *globals) runCreate(ctx context.Context, o createOptions) error {
 	})
 }
 
-// createOptions reads --var (over the environment), --scheme and
-// --creation-time.
+// createOptions reads --var (over the environment), --scheme,
+// --creation-time and --upload-as.
 func (o createOptions) createOptions() (release.CreateOptions, error) {
 	co := release.CreateOptions{File: o.file, Vars: map[string]string{}, SkipDigests: o.skipDigests, Overwrite: o.overwrite}
 	for _, kv := range os.Environ() {
@@ -115,5 +122,8 @@ func (o createOptions) createOptions() (release.CreateOptions, error) {
 		return co, usageErr(err)
 	}
 	co.Now = now
+	if co.UploadAs, err = o.uploadAs.mode(false, nil); err != nil {
+		return co, err
+	}
 	return co, nil
 }

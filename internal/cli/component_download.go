@@ -17,12 +17,15 @@ func newComponentDownloadCmd(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "download REPO//NAME:VERSION RESOURCE -O PATH",
-		Short: "Write a resource's content (a local blob or an OCI blob) to a file",
-		Long: `download streams the content of a blob resource (localBlob or ociBlob access) to
-PATH, verified against its digest on the way, and renames it into place only
-when it is complete. RESOURCE is the resource name, with extra identity as
-name,key=value,… when names repeat. Images are copied with 'ferry artifact copy'
-or 'ferry transfer' instead.`,
+		Short: "Write a resource's content (a blob, a Helm chart or an image) to a file",
+		Long: `download streams the content of a resource to PATH, verified on the way, and
+renames it into place only when it is complete: a blob (localBlob or ociBlob
+access) as it is; a Helm chart stored as an OCI artifact (as the OCM v2 CLI stores
+one, in the version's index) as its chart archive (.tgz); any other OCI artifact
+(an image or index) as an OCM artifact set, an OCI layout in a gzipped tar, as
+'ocm download resource' of the OCM v1 CLI writes it. RESOURCE is the resource name,
+with extra identity as name,key=value,… when names repeat. To copy images into a
+registry, use 'ferry artifact copy' or 'ferry transfer'.`,
 		Example: `  ferry component download ./ctf//example.com/podinfo:6.3.5 deployment -O deploy.tgz`,
 		Args:    exactArgs("REPO//NAME:VERSION", "RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,12 +57,10 @@ func (g *globals) runDownload(ctx context.Context, refArg, resourceSpec, out str
 	switch {
 	case errors.Is(err, component.ErrInvalidIdentity):
 		return usageErr(err)
-	case errors.Is(err, release.ErrNotBlob):
-		return withHint(err, "copy it with 'ferry artifact copy' (or the whole release with 'ferry transfer')")
 	case err != nil:
 		return err
 	}
-	g.logger().Info("downloaded", "resource", resourceSpec, "bytes", d.Size, "digest", d.Digest.String(), "to", out)
+	g.logger().Info("downloaded", "resource", resourceSpec, "as", d.Form, "bytes", d.Bytes, "to", out)
 	return nil
 }
 

@@ -48,7 +48,7 @@ signature. 'ocm verify componentversion' accepts the result.`,
 	f.add(cmd, "private-key", "PEM file with the RSA private key")
 	cmd.Flags().StringVar(&f.algorithm, "algorithm", "RSASSA-PKCS1-V1_5", "signature algorithm: RSASSA-PKCS1-V1_5 or RSASSA-PSS")
 	cmd.Flags().StringVar(&f.hash, "hash", "SHA-256", "hash algorithm: SHA-256 or SHA-512")
-	cmd.Flags().StringVar(&f.normalisation, "normalisation", component.JSONNormalisationV3, "descriptor normalisation: jsonNormalisation/v1, v2 or v3")
+	cmd.Flags().StringVar(&f.normalisation, "normalisation", "", "descriptor normalisation: jsonNormalisation/v1, v2, v3 or v4alpha1 (default: v4alpha1 for a version the OCM v2 CLI wrote or one in its layout, else v3)")
 	return cmd
 }
 
@@ -58,10 +58,10 @@ func (f *signFlags) signOptions() (component.SignOptions, error) {
 		return component.SignOptions{}, usageErr(fmt.Errorf("--hash: %w", err))
 	}
 	switch f.normalisation {
-	case component.JSONNormalisationV1, component.JSONNormalisationV2, component.JSONNormalisationV3:
+	case "", component.JSONNormalisationV1, component.JSONNormalisationV2, component.JSONNormalisationV3, component.JSONNormalisationV4Alpha1:
 	default:
-		return component.SignOptions{}, usageErr(fmt.Errorf("--normalisation %q: want %s, %s or %s", f.normalisation,
-			component.JSONNormalisationV1, component.JSONNormalisationV2, component.JSONNormalisationV3))
+		return component.SignOptions{}, usageErr(fmt.Errorf("--normalisation %q: want %s, %s, %s or %s", f.normalisation,
+			component.JSONNormalisationV1, component.JSONNormalisationV2, component.JSONNormalisationV3, component.JSONNormalisationV4Alpha1))
 	}
 	return component.SignOptions{Algorithm: f.algorithm, Hash: h, Normalisation: f.normalisation}, nil
 }

@@ -25,6 +25,7 @@ type transferOptions struct {
 	artifactSets  bool
 	plan          string
 	signKey       string
+	uploadAs      uploadAsFlag
 	verify        verifyFlags
 	drift         driftFlags
 	mirrorConfig  string
@@ -98,6 +99,7 @@ longer holds a planned digest stops the run before anything is written.`,
 	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
 	f.StringVar(&o.plan, "plan", "", "run the plan in `FILE` (from --dry-run -o json) exactly: the same digests, nothing re-resolved")
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run -o json: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
+	o.uploadAs.add(f)
 	o.verify.add(cmd)
 	o.drift.add(cmd)
 	g.addSemverFlag(cmd)
@@ -112,6 +114,11 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if err != nil {
 		return err
 	}
+	uploadAs, err := o.uploadAs.mode(o.artifactSets, o.platforms)
+	if err != nil {
+		return err
+	}
+	ro.UploadAs = uploadAs
 	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
 	o.drift.apply(&ro)
 	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,6 +54,7 @@ type settings struct {
 	root     string
 	readOnly bool
 	wrap     func(http.Handler) http.Handler
+	addr     string
 }
 
 // WithTLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost, signed by a CA
@@ -69,6 +71,10 @@ func WithAuth(user, password string) Option {
 // WithFilesystem stores content under dir (created if missing) instead of in memory, so a
 // second registry started on the same dir sees the first one's content.
 func WithFilesystem(dir string) Option { return func(s *settings) { s.root = dir } }
+
+// WithAddr listens on addr (a loopback host:port) instead of a free port, for fixtures
+// whose references name a fixed port. New fails the test when addr is taken.
+func WithAddr(addr string) Option { return func(s *settings) { s.addr = addr } }
 
 // WithReadOnly rejects every write (distribution's maintenance read-only mode).
 func WithReadOnly() Option { return func(s *settings) { s.readOnly = true } }
@@ -121,6 +127,14 @@ func New(t testing.TB, opts ...Option) *Registry {
 		h = s.wrap(h)
 	}
 	r.srv = httptest.NewUnstartedServer(r.record(h))
+	if s.addr != "" {
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			t.Fatalf("registrytest: %v", err)
+		}
+		r.srv.Listener.Close()
+		r.srv.Listener = l
+	}
 	if s.tls {
 		ca := newCA(t)
 		r.caPool = ca.pool()
