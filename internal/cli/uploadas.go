@@ -32,4 +32,3 @@ func (u *uploadAsFlag) mode(artifactSets bool, platforms []string) (string, erro
 	}
 	return m, nil
 }
-
