@@ -55,6 +55,9 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 	if o.ArtifactSets && o.DryRun {
 		return nil, usageError("--ocm-artifact-sets makes the sets while it plans: it does not combine with --dry-run")
 	}
+	if err := o.checkUploadAs(); err != nil {
+		return nil, err
+	}
 	src, versions, err := openSources(ctx, sources, o.Repository)
 	if err != nil {
 		return nil, err

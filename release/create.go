@@ -63,6 +63,9 @@ type CreatedVersion struct {
 // error wrapping ErrVersionExists unless CreateOptions.Overwrite. Nothing
 // is written unless every version is built.
 func Create(ctx context.Context, data []byte, target string, o CreateOptions) ([]CreatedVersion, error) {
+	if _, err := transfer.ParseUploadAs(o.UploadAs); err != nil {
+		return nil, &UsageError{fmt.Errorf("--upload-as: %w", err)}
+	}
 	specs, err := construct.Parse(data, construct.ParseOptions{File: o.File, Vars: o.Vars})
 	if err != nil {
 		return nil, err

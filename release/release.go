@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -199,6 +200,9 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	if o.ArtifactSets && len(o.Platforms) > 0 {
 		return nil, errArtifactSetsPlatforms
 	}
+	if err := o.checkUploadAs(); err != nil {
+		return nil, err
+	}
 	versions, err := src.Expand(ctx, refs)
 	if err != nil {
 		return nil, err
@@ -243,6 +247,20 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 }
 
 var errArtifactSetsPlatforms = usageError("--ocm-artifact-sets stores whole images: it does not combine with --platform")
+
+// checkUploadAs checks Options.UploadAs against the other options.
+func (o Options) checkUploadAs() error {
+	m, err := transfer.ParseUploadAs(o.UploadAs)
+	switch {
+	case err != nil:
+		return &UsageError{fmt.Errorf("--upload-as: %w", err)}
+	case m == transfer.UploadAsLocalBlob && o.ArtifactSets:
+		return usageError("--upload-as localBlob stores images in the version's index; --ocm-artifact-sets stores them as artifact sets: choose one")
+	case m == transfer.UploadAsLocalBlob && len(o.Platforms) > 0:
+		return usageError("--upload-as localBlob stores whole images: it does not combine with --platform")
+	}
+	return nil
+}
 
 // images is the reader of images in other registries.
 func (o Options) images(src *repository.Repository) (oci.Reader, error) {

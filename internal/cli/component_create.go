@@ -122,8 +122,6 @@ func (o createOptions) createOptions() (release.CreateOptions, error) {
 		return co, usageErr(err)
 	}
 	co.Now = now
-	if co.UploadAs, err = o.uploadAs.mode(false, nil); err != nil {
-		return co, err
-	}
+	co.UploadAs = o.uploadAs.value
 	return co, nil
 }

@@ -954,3 +954,20 @@ func TestOCM2PlatformRefused(t *testing.T) {
 		t.Errorf("left %v", m)
 	}
 }
+
+// TestUploadAsUsage: --upload-as takes OCM's two names, and localBlob
+// combines neither with --ocm-artifact-sets nor with --platform.
+func TestUploadAsUsage(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "out")
+	src := filepath.Join(ocm2Dir, "ctf-copied")
+	for _, args := range [][]string{
+		{"transfer", src, dst, "--upload-as", "inline"},
+		{"transfer", src, dst, "--upload-as", "localBlob", "--ocm-artifact-sets"},
+		{"bundle", "create", src, "-o", dst + ".tar", "--upload-as", "localBlob", "--platform", "linux/amd64"},
+		{"component", "create", "-f", filepath.Join(ocm2Dir, "src", "component-constructor.yaml"), "--to", dst, "--upload-as", "oci"},
+	} {
+		if code, _, stderr := run(t, args...); code != 2 || !strings.Contains(stderr, "--") {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}

@@ -114,11 +114,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if err != nil {
 		return err
 	}
-	uploadAs, err := o.uploadAs.mode(o.artifactSets, o.platforms)
-	if err != nil {
-		return err
-	}
-	ro.UploadAs = uploadAs
+	ro.UploadAs = o.uploadAs.value
 	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
 	o.drift.apply(&ro)
 	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
