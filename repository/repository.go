@@ -205,7 +205,7 @@ func (r *Repository) Versions(ctx context.Context, ref component.Ref) ([]string,
 		return nil, fmt.Errorf("listing versions of %s in %s: %w", ref.Component, r.Spec, err)
 	}
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("component %s in %s: no versions: %w", ref.Component, r.Spec, oci.ErrNotFound)
+		return nil, r.NotFound(ctx, ref.Component, "", nil)
 	}
 	return vs, nil
 }
