@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/atomicfile"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -59,8 +61,15 @@ func (g *globals) runDownload(ctx context.Context, refArg, resourceSpec, out str
 	case err != nil:
 		return err
 	}
-	g.logger().Info("downloaded", "resource", resourceSpec, "bytes", d.Size, "digest", d.Digest.String(), "to", out)
-	return nil
+	name := ref.Component + ":" + ref.Version + " resource " + resourceSpec
+	return g.print(struct {
+		Resource string  `json:"resource"`
+		File     string  `json:"file"`
+		Size     int64   `json:"size"`
+		Digest   v1.Hash `json:"digest"`
+	}{name, out, d.Size, d.Digest}, func(t *tableWriter) {
+		t.row(fmt.Sprintf("downloaded %s to %s: %s, %s (verified)", name, out, human.Bytes(d.Size), d.Digest))
+	})
 }
 
 // writeFileAtomic writes r to path whole or not at all.
