@@ -137,6 +137,10 @@ func openRegistry(spec component.Repo, o Options) (*Repository, error) {
 			return nil, err
 		}
 	}
+	// http:// is plain HTTP with no https attempt; https:// never falls back.
+	if err := s.RequireScheme(spec.Host, spec.Scheme); err != nil {
+		return nil, err
+	}
 	return &Repository{Repository: ocireg.New(s, spec.Base()), Spec: spec, registry: s}, nil
 }
 
