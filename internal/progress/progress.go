@@ -272,6 +272,10 @@ func (b *Bar) erase() {
 // then the bar; what is named with the room left, shortened in the middle.
 func render(what string, s state, width int) string {
 	head := s.phase
+	if s.phase == Copying && s.known && s.sent >= s.toSend {
+		// Every blob is in: the manifests, tags and descriptors follow.
+		head = Finishing
+	}
 	var parts []string // after the head and the bar, in order
 	type opt struct {
 		text string

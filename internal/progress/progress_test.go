@@ -115,3 +115,14 @@ func TestMountsAndSkipsAreTakenOffWhatIsLeftToSend(t *testing.T) {
 		t.Errorf("toSend %d, fraction %v; want 50 and 1", s.toSend, s.fraction())
 	}
 }
+
+func TestRenderFinishingOnceEveryByteIsSent(t *testing.T) {
+	s := state{phase: Copying, known: true, sent: 50 << 20, toSend: 50 << 20, elapsed: 5 * time.Second, sending: 4 * time.Second}
+	if line := render("x", s, 120); !strings.HasPrefix(line, "finishing") {
+		t.Errorf("at 100%%: %q", line)
+	}
+	s.sent = 49 << 20
+	if line := render("x", s, 120); !strings.HasPrefix(line, "copying") {
+		t.Errorf("at 98%%: %q", line)
+	}
+}
