@@ -16,8 +16,11 @@ FUZZTIME    ?= 60s
 
 all: build
 
+# -v lists each package as Go compiles it: on a fresh machine the first build fetches the modules
+# and compiles a few hundred packages (minutes), and this shows it going; a warm build lists none.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ferry
+	@echo "build: compiling $(BIN) (Go lists the modules it fetches and the packages it compiles)"
+	$(GO) build -v -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ferry
 
 test:
 	$(GO) test $(TESTFLAGS) ./...
@@ -27,7 +30,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-demo: build
+demo:
+	@echo "demo: building ferry first ($(BIN)); on a fresh machine that takes a few minutes"
+	@$(MAKE) --no-print-directory build
 	./hack/demo.sh
 
 # Every fuzz target for FUZZTIME (default 60s) each; CI runs their seed corpora in make test.

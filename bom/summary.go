@@ -2,6 +2,7 @@ package bom
 
 import (
 	"fmt"
+	"github.com/ferry-oci/ferry/internal/human"
 	"strings"
 )
 
@@ -31,10 +32,10 @@ func (b *BOM) VerifiedSummary() string {
 	}
 	var parts []string
 	if versions > 0 {
-		parts = append(parts, fmt.Sprintf("%d component versions (%d by signature, %d by a signed reference)", versions, bySig, versions-bySig))
+		parts = append(parts, fmt.Sprintf("%s (%d by signature, %d by a signed reference)", human.Count(versions, "component version"), bySig, versions-bySig))
 	}
 	if images > 0 {
-		parts = append(parts, fmt.Sprintf("%d images by cosign signature", images))
+		parts = append(parts, human.Count(images, "image")+" by cosign signature")
 	}
 	if len(parts) == 0 {
 		return ""

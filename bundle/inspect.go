@@ -97,7 +97,6 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Blobs = len(hs)
 	sizes := map[v1.Hash]int64{}
 	for _, h := range hs {
 		f, err := a.OpenBlob(h)
@@ -105,7 +104,10 @@ func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 			return nil, err
 		}
 		sizes[h] = f.Size()
-		in.BlobBytes += f.Size()
+		if !slices.Contains(b.metaHash, h) { // counted as create and verify count
+			in.Blobs++
+			in.BlobBytes += f.Size()
+		}
 		f.Close()
 	}
 	for _, hb := range b.LeftOut() {

@@ -63,6 +63,15 @@ type Metadata struct {
 	CycloneDX json.RawMessage `json:"cyclonedx,omitempty"`
 }
 
+// BlobBytes is the size of Blobs: what the content takes, each blob once.
+func (m *Metadata) BlobBytes() int64 {
+	var n int64
+	for _, b := range m.Blobs {
+		n += b.Size
+	}
+	return n
+}
+
 // Component is a component version a bundle carries.
 type Component struct {
 	Name       string  `json:"name"`

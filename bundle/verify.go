@@ -26,15 +26,18 @@ type VerifyOptions struct {
 
 // Report is what Verify found.
 type Report struct {
-	Path       string         `json:"path"`
-	Volumes    []VolumeReport `json:"volumes,omitempty"`
-	Sidecar    bool           `json:"sidecar"`  // FILE.sha256 was there and checked
-	Metadata   bool           `json:"metadata"` // ferry metadata was there and checked
-	Blobs      int            `json:"blobs"`
-	Bytes      int64          `json:"bytes"`
-	Manifests  int            `json:"manifests"`
-	Components int            `json:"components"`
-	LeftOut    int            `json:"leftOut,omitempty"`
+	Path     string         `json:"path"`
+	Volumes  []VolumeReport `json:"volumes,omitempty"`
+	Sidecar  bool           `json:"sidecar"`  // FILE.sha256 was there and checked
+	Metadata bool           `json:"metadata"` // ferry metadata was there and checked
+	// Blobs and Bytes count the blobs (manifests included) of the
+	// content, without ferry's metadata artifact: the figures bundle
+	// create and inspect give.
+	Blobs      int   `json:"blobs"`
+	Bytes      int64 `json:"bytes"`
+	Manifests  int   `json:"manifests"`
+	Components int   `json:"components"`
+	LeftOut    int   `json:"leftOut,omitempty"`
 	// Trailer is Bundle.Trailer: a volume listing appended after the tar.
 	Trailer  int64     `json:"trailer,omitempty"`
 	Problems []Problem `json:"problems,omitempty"`
@@ -159,8 +162,10 @@ func (v *verifier) blobs(ctx context.Context) error {
 			}
 			v.mu.Lock()
 			v.present[h] = f.Size()
-			v.rep.Blobs++
-			v.rep.Bytes += f.Size()
+			if !slices.Contains(v.b.metaHash, h) {
+				v.rep.Blobs++
+				v.rep.Bytes += f.Size()
+			}
 			v.mu.Unlock()
 			if !ok {
 				off, _, _ := v.b.Archive.BlobOffset(h)

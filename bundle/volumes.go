@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ferry-oci/ferry/internal/exitcode"
 )
 
 // Errors about the files of a bundle. They come wrapped in a *DamageError
@@ -57,6 +59,9 @@ func (e *DamageError) Error() string {
 }
 
 func (e *DamageError) Unwrap() error { return e.Err }
+
+// Is makes every DamageError damaged input for the exit code (4).
+func (e *DamageError) Is(target error) bool { return target == exitcode.Damaged }
 
 // Volume is one file of a bundle.
 type Volume struct {

@@ -185,7 +185,7 @@ func TestOfflineBundleStory(t *testing.T) {
 	b := append([]byte(nil), joined...)
 	b[largestBlob(t, joined)] ^= 0x40
 	os.WriteFile(damaged, b, 0o644)
-	if _, errOut, code := w.exec("bundle", "verify", damaged); code != 1 || !strings.Contains(errOut, "damaged.tar") {
+	if _, errOut, code := w.exec("bundle", "verify", damaged); code != 4 || !strings.Contains(errOut, "damaged.tar") {
 		t.Errorf("verify of a damaged bundle: exit %d, %s", code, errOut)
 	}
 	if _, _, code := w.exec("bundle", "import", damaged, "http://"+w.private.Host+"/air"); code == 0 {

@@ -19,7 +19,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and not with NO_COLOR: a log file gets plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+	step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n== %s\n' "$*"; }
+fi
 
 # serve NAME: starts a registry on a free loopback port and sets NAME_HOST.
 serve() {
@@ -42,7 +47,9 @@ serve public
 serve private
 
 step "2. Publish the sample release: its images, then the component version"
-go run ./hack/seed -registry "$PUBLIC_HOST" -sample >/dev/null
+echo "building hack/seed, which makes the sample images in-process"
+go build -o "$work/seed" ./hack/seed
+"$work/seed" -registry "$PUBLIC_HOST" -sample >/dev/null
 "$FERRY" component create -f testdata/podinfo/component-constructor.yaml \
 	--to "http://$PUBLIC_HOST/releases" --var REGISTRY="$PUBLIC_HOST" --creation-time 2026-01-01T00:00:00Z
 "$FERRY" component resources "http://$PUBLIC_HOST/releases//example.com/podinfo:6.3.6"

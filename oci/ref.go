@@ -82,7 +82,11 @@ func ParseRef(s string) (Ref, error) {
 	}
 	for _, c := range strings.Split(rest, "/") {
 		if !pathComponent.MatchString(c) {
-			return bad(fmt.Sprintf("repository component %q must be lower case letters and digits separated by '.', '_', '__' or '-'", c))
+			msg := fmt.Sprintf("repository component %q must be lower case letters and digits separated by '.', '_', '__' or '-'", c)
+			if low := strings.ToLower(c); low != c && pathComponent.MatchString(low) {
+				msg += fmt.Sprintf(" (OCI repository names are lower case: write %q)", low)
+			}
+			return bad(msg)
 		}
 	}
 	r.Repository = rest

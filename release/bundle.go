@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/internal/buildinfo"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
@@ -288,8 +289,12 @@ func (e *LeftOutError) Error() string {
 		}
 		names = append(names, repo+"@"+m.Digest.String())
 	}
-	return fmt.Sprintf("importing %s: the bundle is differential (made against an inventory of %s) and %s lacks %d of what it left out: %s: %v",
-		e.File, e.Inventory, e.Target, len(e.Missing), strings.Join(names, ", "), oci.ErrNotFound)
+	list := strings.Join(names, ", ")
+	if more := len(e.Missing) - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return fmt.Sprintf("importing %s: the bundle is differential (made against an inventory of %s) and %s lacks %s it left out: %s: %v",
+		e.File, e.Inventory, e.Target, human.Count(len(e.Missing), "blob"), list, oci.ErrNotFound)
 }
 
 func (e *LeftOutError) Unwrap() error { return oci.ErrNotFound }

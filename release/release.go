@@ -20,6 +20,7 @@ import (
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/repository"
@@ -37,7 +38,7 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string        { return e.Err.Error() }
 func (e *UsageError) Unwrap() error        { return e.Err }
-func (e *UsageError) Is(target error) bool { return target == ErrUsage }
+func (e *UsageError) Is(target error) bool { return target == ErrUsage || target == exitcode.Usage }
 
 func usageError(msg string) error { return &UsageError{errors.New(msg)} }
 

@@ -137,6 +137,10 @@ func openRegistry(spec component.Repo, o Options) (*Repository, error) {
 			return nil, err
 		}
 	}
+	// http:// is plain HTTP with no https attempt; https:// never falls back.
+	if err := s.RequireScheme(spec.Host, spec.Scheme); err != nil {
+		return nil, err
+	}
 	return &Repository{Repository: ocireg.New(s, spec.Base()), Spec: spec, registry: s}, nil
 }
 
@@ -205,7 +209,7 @@ func (r *Repository) Versions(ctx context.Context, ref component.Ref) ([]string,
 		return nil, fmt.Errorf("listing versions of %s in %s: %w", ref.Component, r.Spec, err)
 	}
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("component %s in %s: no versions: %w", ref.Component, r.Spec, oci.ErrNotFound)
+		return nil, r.NotFound(ctx, ref.Component, "", nil)
 	}
 	return vs, nil
 }

@@ -91,3 +91,31 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenPinsTheScheme: https:// to a plain-HTTP registry fails instead of
+// falling back, http:// works, and one run cannot name a host both ways.
+func TestOpenPinsTheScheme(t *testing.T) {
+	ctx := t.Context()
+	reg := registrytest.New(t)
+	s, err := remote.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repository.Open(ctx, "https://"+reg.Host+"/ocm", repository.Options{Registry: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Components(ctx); err == nil {
+		t.Error("https:// to a plain-HTTP registry answered")
+	}
+	if _, err := repository.Open(ctx, "http://"+reg.Host+"/ocm", repository.Options{Registry: s}); err == nil {
+		t.Error("one client opened a host with both http:// and https://")
+	}
+	r, err = repository.Open(ctx, "http://"+reg.Host+"/ocm", repository.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Components(ctx); err != nil {
+		t.Errorf("http:// to a plain-HTTP registry: %v", err)
+	}
+}

@@ -11,13 +11,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 )
 
 // ErrDrift: the target holds other content under a tag a transfer would
 // set (a tag rewritten out of band, or an immutable release changed at the
 // source).
-var ErrDrift = errors.New("drift")
+var ErrDrift = exitcode.Mark(errors.New("drift"), exitcode.Drift) // exit code 3
 
 // TagCheck is one tag a plan would set in the target, and what the target
 // holds under it.

@@ -202,9 +202,17 @@ func TestRegistryVersions(t *testing.T) {
 		!strings.Contains(err.Error(), reg.Host+"/component-descriptors/example.com/podinfo") {
 		t.Errorf("missing version: %v", err)
 	}
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || len(nf.Versions) == 0 || !strings.Contains(err.Error(), "nearest") {
+		t.Errorf("missing version: %v does not list the nearest versions", err)
+	}
 	_, err = r.Get(ctx, "example.com/nothing", "1.0.0")
 	if !errors.Is(err, oci.ErrNotFound) {
 		t.Errorf("missing component: %v", err)
+	}
+	_, err = r.Get(ctx, "example.com/podinfox", "1.0.0")
+	if !errors.As(err, &nf) || !slices.Contains(nf.Components, "example.com/podinfo") {
+		t.Errorf("misspelt component: %v does not name example.com/podinfo", err)
 	}
 	if vs, err := r.Versions(ctx, "example.com/nothing"); err != nil || len(vs) != 0 {
 		t.Errorf("versions of a missing component: %v, %v", vs, err)

@@ -3,6 +3,7 @@ package ocireg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,10 +54,14 @@ func (r *Repository) Ref(name, version string) (oci.Ref, error) {
 
 // Components lists the names of the components the store holds under the
 // base, sorted. It needs a store that lists its repositories
-// (oci.RepositoryLister, as a CTF archive does); others fail with
-// oci.ErrUnsupported.
+// (oci.RepositoryLister, as a CTF archive does, or a registry Store's
+// catalog, see catalogs); others fail with oci.ErrUnsupported.
 func (r *Repository) Components(ctx context.Context) ([]string, error) {
 	rl, ok := r.store.(oci.RepositoryLister)
+	if c, isCatalogs := r.store.(catalogs); !ok && isCatalogs && r.base != "" {
+		host, _, _ := strings.Cut(r.base, "/")
+		rl, ok = c.Lister(host), true
+	}
 	if !ok {
 		return nil, fmt.Errorf("listing components in %q: the store cannot list repositories: %w", r.base, oci.ErrUnsupported)
 	}
@@ -115,6 +120,9 @@ func (r *Repository) Resolve(ctx context.Context, name, version string) (v1.Desc
 		return v1.Descriptor{}, err
 	}
 	d, err := r.store.Resolve(ctx, ref)
+	if errors.Is(err, oci.ErrNotFound) {
+		return v1.Descriptor{}, r.NotFound(ctx, name, version, err)
+	}
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("component version %s:%s in %s: %w", name, version, ref.Repo(), err)
 	}
@@ -178,6 +186,10 @@ func (r *Repository) Get(ctx context.Context, name, version string) (*Version, e
 		return nil, err
 	}
 	v, err := r.get(ctx, ref, name, version)
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading component version %s:%s from %s: %w", name, version, ref.Repo(), err)
 	}
@@ -187,6 +199,9 @@ func (r *Repository) Get(ctx context.Context, name, version string) (*Version, e
 func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string) (*Version, error) {
 	repo := ref.Repo()
 	top, err := r.store.Resolve(ctx, ref)
+	if errors.Is(err, oci.ErrNotFound) {
+		return nil, r.NotFound(ctx, name, version, err)
+	}
 	if err != nil {
 		return nil, err
 	}

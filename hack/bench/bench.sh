@@ -27,4 +27,6 @@ fi
 
 mkdir -p .bench
 go build -o .bench/bench ./hack/bench
-exec .bench/bench "$@"
+.bench/bench "$@"
+# What --htpasswd costs ferry serve: its own section of docs/benchmarks.md (hack/bench/auth.go).
+.bench/bench auth -runs "${BENCH_AUTH_RUNS:-5}"

@@ -75,6 +75,8 @@ func main() {
 		code = runUpload(ctx, os.Args[2:], os.Stderr)
 	case "profile":
 		code = runProfile(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	case "auth":
+		code = runAuth(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	default:
 		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	}

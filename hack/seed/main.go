@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/internal/testimage"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
@@ -105,7 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s:%s@%s\n", repo, n.Tag, d.Digest)
 	}
 	el := time.Since(start)
-	fmt.Fprintf(stderr, "seed: pushed %d artifacts in %s (%.0f MB/s of unique layer bytes)\n",
-		len(set), el.Round(time.Millisecond), float64(st.UniqueBytes)/1e6/el.Seconds())
+	line := fmt.Sprintf("seed: pushed %s (%s of unique layer bytes) in %s", human.Count(len(set), "artifact"), human.Bytes(st.UniqueBytes), el.Round(time.Millisecond))
+	if r := human.Rate(st.UniqueBytes, el); r != "" {
+		line += ", " + r
+	}
+	fmt.Fprintln(stderr, line)
 	return 0
 }

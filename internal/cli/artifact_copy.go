@@ -60,8 +60,7 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 		return err
 	}
 	ro.DryRun = o.dryRun
-	bar := g.newProgress("copying "+src.String(), 0)
-	ro.Progress = bar.event
+	bar := g.startProgress(src.String()+" to "+dst.String(), &ro)
 	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src.Ref, dst.Ref, ro)
 	bar.stop()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/gitops"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/release"
 )
@@ -199,7 +200,9 @@ outside DIR, links and oversized content are refused.`,
 				for _, n := range names {
 					t.row(n)
 				}
-				t.row(fmt.Sprintf("pulled %s@%s into %s: %d files", ref, p.Descriptor.Digest, out, len(names)))
+				pinned := ref // the digest once, whether ref named it or not
+				pinned.Digest = p.Descriptor.Digest
+				t.row(fmt.Sprintf("pulled %s into %s: %s", pinned, out, human.Count(len(names), "file")))
 			})
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/bundle"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -151,6 +152,7 @@ type createResult struct {
 	Components int              `json:"components"`
 	Artifacts  int              `json:"artifacts"`
 	Blobs      int              `json:"blobs"`
+	BlobBytes  int64            `json:"blobBytes"` // the blobs (manifests included) without ferry's metadata, as verify and inspect count them
 	LeftOut    int              `json:"leftOut,omitempty"`
 	Resumed    bundle.Resumed   `json:"resumed"`
 	Report     runSummary       `json:"report"`
@@ -168,8 +170,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if err != nil {
 		return err
 	}
-	bar := g.newProgress("writing "+o.file, 0)
-	ro.Progress = bar.event
+	bar := g.startProgress("into "+o.file, &ro)
 	if o.onEvent != nil {
 		ro.Progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
 	}
@@ -249,7 +250,7 @@ func bundleCreateHint(err error, file string) error {
 func (g *globals) printBundle(r *release.BundleResult, reportFile string) error {
 	md := r.Metadata
 	res := createResult{Bundle: r.File, Volumes: r.Volumes, Size: r.Size, Components: len(md.Components), Artifacts: len(md.Artifacts),
-		Blobs: len(md.Blobs), Resumed: r.Resumed, Report: g.summary(r.Report), Metadata: md}
+		Blobs: len(md.Blobs), BlobBytes: md.BlobBytes(), Resumed: r.Resumed, Report: g.summary(r.Report), Metadata: md}
 	if md.LeftOut != nil {
 		res.LeftOut = len(md.LeftOut.Blobs)
 	}
@@ -262,13 +263,14 @@ func (g *globals) printBundle(r *release.BundleResult, reportFile string) error 
 			t.row(v.Path, sizeString(v.Size))
 		}
 		t.row("")
-		line := fmt.Sprintf("%d component versions, %d artifacts, %d blobs in %s; fetched %s",
-			res.Components, res.Artifacts, res.Blobs, sizeString(res.Size), sizeString(r.Report.BytesCopied))
+		line := fmt.Sprintf("%s, %s, %s (%s); fetched %s",
+			human.Count(res.Components, "component version"), human.Count(res.Artifacts, "artifact"), human.Count(res.Blobs, "blob"),
+			human.Bytes(res.BlobBytes), human.Bytes(r.Report.BytesCopied))
 		if res.Resumed.Blobs > 0 {
-			line += fmt.Sprintf(" (resumed: %d blobs, %s already there)", res.Resumed.Blobs, sizeString(res.Resumed.Bytes))
+			line += fmt.Sprintf(" (resumed: %s, %s already there)", human.Count(res.Resumed.Blobs, "blob"), human.Bytes(res.Resumed.Bytes))
 		}
 		if res.LeftOut > 0 {
-			line += fmt.Sprintf("; left out %d blobs the target holds", res.LeftOut)
+			line += fmt.Sprintf("; left out %s the target holds", human.Count(res.LeftOut, "blob"))
 		}
 		t.row(line)
 		if v := md.BOM.VerifiedSummary(); v != "" {

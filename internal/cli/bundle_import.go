@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/release"
 )
@@ -63,8 +65,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	ro.Overwrite = o.overwrite
 	o.drift.apply(&ro)
 	ro.MirrorConfig = o.mirror
-	bar := g.newProgress("importing into "+dstArg, 0)
-	ro.Progress = bar.event
+	bar := g.startProgress("into "+dstArg, &ro)
 	res, err := release.Import(ctx, file, dstArg, ro)
 	bar.stop()
 	if err != nil {
@@ -86,6 +87,9 @@ func importHint(err error, file string) error {
 	)
 	switch {
 	case errors.As(err, &de):
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, exitcode.Damaged) {
+			return bundleHint(err, file)
+		}
 		return withHint(err, "the bundle is damaged or incomplete: run 'ferry bundle verify %s' for details, and bring the bundle (or the volume named) again", file)
 	case errors.As(err, &le):
 		return withHint(err, "import the bundles this one builds on first, or create a full bundle (without --missing-from)")

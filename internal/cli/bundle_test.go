@@ -364,13 +364,13 @@ func TestBundleVolumes(t *testing.T) {
 			want := change(d)
 			first := filepath.Join(d, filepath.Base(parts[0]))
 			code, stdout, stderr := run(t, "bundle", "verify", first)
-			if code != 1 || !strings.Contains(stderr, want) {
-				t.Errorf("verify: exit %d, want 1 naming %s:\n%s%s", code, want, stdout, stderr)
+			if code != 4 || !strings.Contains(stderr, want) {
+				t.Errorf("verify: exit %d, want 4 (damaged input) naming %s:\n%s%s", code, want, stdout, stderr)
 			}
 			dst := registrytest.New(t)
 			code, _, stderr = run(t, "bundle", "import", first, "http://"+dst.Host+"/air")
-			if code != 1 {
-				t.Errorf("import of a bundle with %s: exit %d:\n%s", name, code, stderr)
+			if code != 4 {
+				t.Errorf("import of a bundle with %s: exit %d, want 4:\n%s", name, code, stderr)
 			}
 			assertNoTags(t, dst)
 		})
@@ -453,13 +453,13 @@ func TestBundleFlippedByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := run(t, "bundle", "verify", file)
-	if code != 1 || !strings.Contains(stderr, fmt.Sprintf("at offset %d", off)) || !strings.Contains(stderr, d.Digest.Hex) {
-		t.Errorf("verify: exit %d, want 1 naming offset %d and %s:\n%s%s", code, off, d.Digest, stdout, stderr)
+	if code != 4 || !strings.Contains(stderr, fmt.Sprintf("at offset %d", off)) || !strings.Contains(stderr, d.Digest.Hex) {
+		t.Errorf("verify: exit %d, want 4 naming offset %d and %s:\n%s%s", code, off, d.Digest, stdout, stderr)
 	}
 	dst := registrytest.New(t)
 	code, _, stderr = run(t, "bundle", "import", file, "http://"+dst.Host+"/air")
-	if code != 1 || !strings.Contains(stderr, "digest mismatch") {
-		t.Errorf("import: exit %d, want 1 with a digest mismatch:\n%s", code, stderr)
+	if code != 4 || !strings.Contains(stderr, "digest mismatch") {
+		t.Errorf("import: exit %d, want 4 with a digest mismatch:\n%s", code, stderr)
 	}
 	assertNoTags(t, dst)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/bundle"
+	"github.com/ferry-oci/ferry/internal/human"
 )
 
 func newBundleVerifyCmd(g *globals) *cobra.Command {
@@ -29,7 +30,7 @@ with the archive. It exits 1 naming the first damaged file and the offset in it.
 				return perr
 			}
 			if err != nil {
-				return withHint(fmt.Errorf("verifying %s: %w", args[0], err), "the bundle is damaged: bring the file (or the volume named) again; do not import it")
+				return bundleHint(fmt.Errorf("verifying %s: %w", args[0], err), args[0])
 			}
 			return nil
 		},
@@ -63,13 +64,13 @@ func (g *globals) printVerified(rep *bundle.Report, ok bool) error {
 			}
 			t.row(fmt.Sprintf("DAMAGED %s%s %s: %s", p.File, at, p.Entry, p.Error))
 		}
-		what := []string{fmt.Sprintf("%d blobs (%s) hashed", rep.Blobs, sizeString(rep.Bytes)),
-			fmt.Sprintf("%d manifests and %d component versions checked", rep.Manifests, rep.Components)}
+		what := []string{fmt.Sprintf("%s (%s) hashed", human.Count(rep.Blobs, "blob"), human.Bytes(rep.Bytes)),
+			fmt.Sprintf("%s and %s checked", human.Count(rep.Manifests, "manifest"), human.Count(rep.Components, "component version"))}
 		if rep.Sidecar {
 			what = append(what, "volumes match the sidecar")
 		}
 		if rep.LeftOut > 0 {
-			what = append(what, fmt.Sprintf("%d blobs left out (differential)", rep.LeftOut))
+			what = append(what, human.Count(rep.LeftOut, "blob")+" left out (differential)")
 		}
 		if rep.Trailer > 0 {
 			what = append(what, fmt.Sprintf("the volume listing appended after the tar (%d bytes, from 'cat FILE.*') ignored", rep.Trailer))
@@ -121,14 +122,14 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 				if printSignatures(t, in) {
 					t.row("")
 				}
-				line := fmt.Sprintf("%s in %d file(s); %d blobs, %s; images alone would take %s, storing shared blobs once saves %s",
-					sizeString(in.Size), max(1, len(in.Volumes)), in.Blobs, sizeString(in.BlobBytes), sizeString(in.ImageBytes), sizeString(in.Saved))
+				line := fmt.Sprintf("%s in %s; %s (%s); images alone would take %s, storing shared blobs once saves %s",
+					human.Bytes(in.Size), human.Count(max(1, len(in.Volumes)), "file"), human.Count(in.Blobs, "blob"), human.Bytes(in.BlobBytes), human.Bytes(in.ImageBytes), human.Bytes(in.Saved))
 				if in.Tool != "" {
 					line += "; written by " + in.Tool
 				}
 				t.row(line)
 				if in.LeftOut > 0 {
-					t.row(fmt.Sprintf("differential: %d blobs (%s) left out, held by %s", in.LeftOut, sizeString(in.LeftOutBytes), in.LeftOutBase))
+					t.row(fmt.Sprintf("differential: %s (%s) left out, held by %s", human.Count(in.LeftOut, "blob"), human.Bytes(in.LeftOutBytes), in.LeftOutBase))
 				}
 			})
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/atomicfile"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -60,8 +61,15 @@ func (g *globals) runDownload(ctx context.Context, refArg, resourceSpec, out str
 	case err != nil:
 		return err
 	}
-	g.logger().Info("downloaded", "resource", resourceSpec, "as", d.Form, "bytes", d.Bytes, "to", out)
-	return nil
+	name := ref.Component + ":" + ref.Version + " resource " + resourceSpec
+	return g.print(struct {
+		Resource string `json:"resource"`
+		File     string `json:"file"`
+		Form     string `json:"form"`
+		Size     int64  `json:"size"`
+	}{name, out, d.Form, d.Bytes}, func(t *tableWriter) {
+		t.row(fmt.Sprintf("downloaded %s to %s as %s: %s (verified)", name, out, d.Form, human.Bytes(d.Bytes)))
+	})
 }
 
 // writeFileAtomic writes r to path whole or not at all.

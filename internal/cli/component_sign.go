@@ -154,7 +154,7 @@ func (g *globals) runVerify(ctx context.Context, refArg string, f signFlags, loc
 	}
 	d, err := release.Verify(ctx, repo, ref.Component, ref.Version, f.signature, pub, images)
 	if err != nil {
-		return verifyCmdHint(err, f.signature, localOnly)
+		return verifyCmdHint(err, f, localOnly)
 	}
 	what := "every resource digest"
 	if localOnly {
@@ -164,11 +164,13 @@ func (g *globals) runVerify(ctx context.Context, refArg string, f signFlags, loc
 }
 
 // verifyCmdHint says what to do after a failed 'component verify'.
-func verifyCmdHint(err error, signature string, localOnly bool) error {
+func verifyCmdHint(err error, f signFlags, localOnly bool) error {
 	var ce *release.ContentError
 	switch {
 	case errors.Is(err, component.ErrNoSignature):
-		return withHint(err, "sign it with 'ferry component sign --signature %s', or name one of its signatures", signature)
+		return withHint(err, "sign it with 'ferry component sign --signature %s', or name one of its signatures", f.signature)
+	case errors.Is(err, component.ErrSignatureInvalid):
+		return verifyHint(fmt.Errorf("%w (public key %s)", err, f.keyFile))
 	case errors.As(err, &ce) && !localOnly && !errors.Is(err, component.ErrDigestChanged):
 		return withHint(err, "the signature is valid; to check only the content stored with the version, pass --local-only")
 	}

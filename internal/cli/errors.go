@@ -8,28 +8,17 @@ import (
 	"strings"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/repository"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-	exitDrift   = 3 // the target holds other content under a tag (transfer.ErrDrift)
-)
-
-// usageError marks an error in how ferry was called: exit code 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usageErr(err error) error { return &usageError{err} }
+// usageErr marks an error in how ferry was called: exit code 2 (see
+// internal/exitcode, the one table of exit codes).
+func usageErr(err error) error { return exitcode.Mark(err, exitcode.Usage) }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
@@ -50,33 +39,38 @@ func withHint(err error, format string, a ...any) error {
 	return &hinted{err, fmt.Sprintf(format, a...)}
 }
 
-// report prints err the ferry way and returns the exit code.
-func report(w io.Writer, err error) int {
+// resumable are the commands that copy, and resume where they stopped
+// when run again.
+var resumable = map[string]bool{
+	"ferry transfer": true, "ferry bundle create": true, "ferry bundle import": true, "ferry artifact copy": true,
+}
+
+// report prints err the ferry way and returns the exit code. interrupted
+// says the run's context was cancelled (Ctrl-C, SIGTERM), whatever error that
+// surfaced as; resumes says the command resumes when run again.
+func report(w io.Writer, err error, interrupted, resumes bool) int {
 	if err == nil {
-		return exitOK
+		return exitcode.OK.Code
 	}
-	code := exitFailure
-	if isUsage(err) {
-		code = exitUsage
-	}
-	if errors.Is(err, transfer.ErrDrift) {
-		code = exitDrift
+	if interrupted || errors.Is(err, context.Canceled) {
+		err = exitcode.Mark(err, exitcode.Interrupted)
+	} else if isUsage(err) {
+		err = usageErr(err)
 	}
 	msg := strings.TrimSpace(err.Error())
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, exitcode.Interrupted) {
 		msg = "interrupted: " + msg
 	}
 	fmt.Fprintf(w, "ferry: %s\n", msg)
-	if h := hintFor(err); h != "" {
+	if h := hintFor(err, resumes); h != "" {
 		fmt.Fprintf(w, "hint: %s\n", h)
 	}
-	return code
+	return exitcode.Code(err)
 }
 
 // isUsage reports whether err is an error in how ferry was called.
 func isUsage(err error) bool {
-	var ue *usageError
-	return errors.As(err, &ue) || errors.Is(err, release.ErrUsage) || errors.Is(err, component.ErrInvalidConstraint) || isCobraUsage(err)
+	return errors.Is(err, exitcode.Usage) || errors.Is(err, release.ErrUsage) || errors.Is(err, component.ErrInvalidConstraint) || isCobraUsage(err)
 }
 
 // isCobraUsage recognises the argument errors cobra makes itself.
@@ -88,7 +82,7 @@ func isCobraUsage(err error) bool {
 }
 
 // hintFor picks the one hint that helps most with err.
-func hintFor(err error) string {
+func hintFor(err error, resumes bool) string {
 	var h *hinted
 	if errors.As(err, &h) {
 		return h.hint
@@ -99,6 +93,7 @@ func hintFor(err error) string {
 	if isUsage(err) {
 		return "run 'ferry help' or add --help to the command for its usage"
 	}
+	var nf *ocireg.NotFoundError
 	host := remote.Host(err)
 	if host == "" {
 		host = "the registry"
@@ -110,6 +105,8 @@ func hintFor(err error) string {
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority: pass --ca-file with the CA that signed it (or add the CA to the system trust store)", host)
 	case remote.IsClientCertRequired(err):
 		return fmt.Sprintf("%s asks for a client certificate (mutual TLS): pass --cert-file and --key-file with one it accepts", host)
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return fmt.Sprintf("%s speaks plain HTTP, not TLS: name it with http:// (https:// never falls back to plain HTTP)", host)
 	case remote.IsPlainHTTPRefused(err):
 		return "ferry speaks plain HTTP only to loopback addresses unless asked: pass --plain-http if this registry really has no TLS"
 	case errors.Is(err, oci.ErrUnauthorized):
@@ -118,10 +115,18 @@ func hintFor(err error) string {
 		return fmt.Sprintf("the credentials for %s are valid but not allowed to do this: ask for push/pull rights on the repository", host)
 	case errors.Is(err, oci.ErrDigestMismatch), errors.Is(err, oci.ErrSizeMismatch):
 		return "the content is not what its digest promises: it was damaged in storage or in transit; fetch it again from the source, and do not use the damaged copy"
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, exitcode.Interrupted) && resumes:
 		return "run the same command again: it resumes where it stopped and copies nothing twice"
+	case errors.Is(err, exitcode.Interrupted):
+		return "run the same command again when you are ready"
+	case oci.Temporary(err) && resumes:
+		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy), then run the same command again; it resumes where it stopped", host)
 	case oci.Temporary(err):
-		return "the registry or the network failed after every retry: check that it is reachable, then run the same command again (copies resume where they stopped)"
+		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy) and try again", host)
+	case errors.As(err, &nf):
+		return "check the component name and version for typos; 'ferry component get REPO//NAME' lists the versions a repository holds"
+	case errors.Is(err, component.ErrSignatureInvalid):
+		return "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it"
 	}
 	return ""
 }

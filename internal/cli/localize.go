@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/release"
 )
@@ -108,8 +109,8 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		return nil
 	}
 	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed}, func(t *tableWriter) {
-		t.row(fmt.Sprintf("localized %s: %d fields in %d files rewritten; %d image fields checked, all name copies",
-			res.Name, len(res.Changes), len(res.Changed), res.Coverage.Checked))
+		t.row(fmt.Sprintf("localized %s: %s in %s rewritten; %s checked, all name copies",
+			res.Name, human.Count(len(res.Changes), "field"), human.Count(len(res.Changed), "file"), human.Count(res.Coverage.Checked, "image field")))
 		if o.out != "" {
 			t.row("written to " + o.out)
 		}

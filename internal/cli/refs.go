@@ -34,11 +34,21 @@ func parseImageRef(s string) (imageRef, error) {
 }
 
 // checkPlainHTTP refuses a reference that asks for plain HTTP (http://) to
-// a registry off loopback, unless --plain-http allows it.
+// a registry off loopback, unless --plain-http allows it, and pins the
+// scheme a reference names for its registry (remote.Store.RequireScheme).
 func (g *globals) checkPlainHTTP(refs ...imageRef) error {
 	for _, r := range refs {
 		if r.scheme == "http" && !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
 			return &remote.PlainHTTPError{Host: r.Registry}
+		}
+		if r.scheme == "http" || r.scheme == "https" {
+			s, err := g.remoteStore()
+			if err != nil {
+				return err
+			}
+			if err := s.RequireScheme(r.Registry, r.scheme); err != nil {
+				return usageErr(err)
+			}
 		}
 	}
 	return nil

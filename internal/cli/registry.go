@@ -41,7 +41,7 @@ func (f *registryFlags) validate() error {
 			continue
 		}
 		if _, err := os.Stat(p.path); err != nil {
-			return usageErr(fmt.Errorf("%s %s: %w", p.flag, p.path, err))
+			return withHint(usageErr(fmt.Errorf("%s %s: %w", p.flag, p.path, err)), "check the path given to %s: the file must exist and be readable", p.flag)
 		}
 	}
 	if f.retries < 1 {
@@ -104,5 +104,9 @@ func (g *globals) newRemoteStore() (*remote.Store, error) {
 	if g.verbosity >= 2 {
 		opts = append(opts, remote.WithLogger(g.logger()))
 	}
-	return remote.New(opts...)
+	s, err := remote.New(opts...)
+	if err != nil {
+		return nil, withHint(usageErr(err), "check the files the registry flags name: --ca-file wants PEM CERTIFICATE blocks (the CA that signed the registry's certificate), --cert-file and --key-file a PEM certificate and its key, --registry-config a Docker config.json")
+	}
+	return s, nil
 }

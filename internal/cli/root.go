@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -43,8 +44,8 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	return report(stderr, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	return report(stderr, err, ctx.Err() != nil, cmd != nil && resumable[cmd.CommandPath()])
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -99,7 +100,11 @@ func (g *globals) validate() error {
 	switch g.output {
 	case "table", "yaml", "json":
 	default:
-		return usageErr(errorf("--output %q: want table, yaml or json", g.output))
+		err := usageErr(errorf("--output %q: want table, yaml or json", g.output))
+		if strings.ContainsAny(g.output, "/.") {
+			return withHint(err, "-o is the output format; artifact pull, localize and component download name their directory or file with -O")
+		}
+		return err
 	}
 	return g.registry.validate()
 }

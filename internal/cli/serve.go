@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,11 +20,11 @@ bastion host or inside the air gap, with no other software to install.
 
 It listens on 127.0.0.1:5000 unless told otherwise and keeps its content in
 memory unless --root names a directory (created if missing), which survives
-restarts. --config takes a full distribution configuration file, so any storage
-driver this build has can be used; flags override the file's keys, except
---root, which conflicts with a file (set storage.filesystem.rootdirectory
-there). The
-registry stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
+restarts. --config takes a full distribution configuration file, with any
+distribution setting and the storage drivers this build registers (` + strings.Join(serve.Drivers(), ", ") + `);
+flags override the file's keys, except --root, which conflicts with a file
+(set storage.filesystem.rootdirectory there). The registry stops cleanly on
+SIGINT or SIGTERM, finishing the requests under way.`,
 		Example: `  # A registry whose content survives restarts
   ferry serve --root /var/lib/ferry/registry
 

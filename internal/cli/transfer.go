@@ -118,8 +118,7 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
 	o.drift.apply(&ro)
 	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
-	bar := g.newProgress("transferring to "+dstArg, 0)
-	ro.Progress = bar.event
+	bar := g.startProgress("to "+dstArg, &ro)
 	res, err := release.Transfer(cmd.Context(), srcArgs, dstArg, ro)
 	bar.stop()
 	if err != nil {
@@ -153,8 +152,7 @@ func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
 	ro.Overwrite = o.overwrite
 	o.drift.apply(&ro)
 	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
-	bar := g.newProgress("transferring to "+pf.Target, 0)
-	ro.Progress = bar.event
+	bar := g.startProgress("to "+pf.Target, &ro)
 	res, err := release.RunPlan(ctx, pf, ro)
 	bar.stop()
 	if err != nil {

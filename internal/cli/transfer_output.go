@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -65,8 +66,8 @@ func (g *globals) printPlan(p *transfer.Plan) error {
 			t.row(sourceName(a.Source), a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
 		}
 		t.row("")
-		t.row(fmt.Sprintf("%d artifacts, %d unique blobs, %s to send (%s if every repository got its own copy)",
-			st.Artifacts, st.Blobs, sizeString(st.Bytes), sizeString(st.TargetBytes)))
+		t.row(fmt.Sprintf("%s, %s, %s to send (%s if every repository got its own copy)",
+			human.Count(st.Artifacts, "artifact"), human.Count(st.Blobs, "unique blob"), human.Bytes(st.Bytes), human.Bytes(st.TargetBytes)))
 	})
 }
 
@@ -127,10 +128,10 @@ func (g *globals) printReport(r *transfer.Report, file string) error {
 			t.row(a.Target, a.Digest.String(), strings.Join(a.Tags, ","))
 		}
 		t.row("")
-		t.row(fmt.Sprintf("copied %s in %d blobs, mounted %d, skipped %d (%s); %d manifests pushed, %d tags set; %s",
-			sizeString(r.BytesCopied), r.BlobsCopied, r.BlobsMounted, r.BlobsSkipped, sizeString(r.BytesSkipped),
-			r.ManifestsPushed, r.TagsSet, r.Duration.Round(1e6)))
-		t.row(fmt.Sprintf("%d registry requests", s.Requests))
+		t.row(fmt.Sprintf("copied %s in %s, mounted %s, skipped %s (%s); %s pushed, %s set; %s",
+			human.Bytes(r.BytesCopied), human.Count(r.BlobsCopied, "blob"), human.Count(r.BlobsMounted, "blob"), human.Count(r.BlobsSkipped, "blob"),
+			human.Bytes(r.BytesSkipped), human.Count(r.ManifestsPushed, "manifest"), human.Count(r.TagsSet, "tag"), r.Duration.Round(1e6)))
+		t.row(human.Count(s.Requests, "registry request"))
 		if line := r.BOM.VerifiedSummary(); line != "" {
 			t.row(line)
 		}

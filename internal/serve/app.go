@@ -15,13 +15,15 @@ import (
 
 // NewApp validates cfg (see Validate) and returns distribution's registry app for it. A panic
 // inside handlers.NewApp, for a setting Validate does not cover (middleware, notifications,
-// proxy), comes back as an error. The app's background work (upload purging) runs until
+// proxy), comes back as an error. An htpasswd access controller is given a cache of verified
+// credentials (see credentialCache). The app's background work (upload purging) runs until
 // app.Shutdown is called or ctx is done; NewApp may complete settings in cfg (as
 // handlers.NewApp does), so cfg must not be shared with another running app.
 func NewApp(ctx context.Context, cfg *configuration.Configuration) (app *handlers.App, err error) {
 	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
+	useCredentialCache(cfg)
 	defer func() {
 		if r := recover(); r != nil {
 			app, err = nil, fmt.Errorf("starting registry: %v", r)

@@ -51,7 +51,7 @@ func (s *Store) registry(host string) (name.Registry, error) {
 		return name.Registry{}, fmt.Errorf("no registry host: %w", oci.ErrInvalidReference)
 	}
 	var opts []name.Option
-	if s.core.plainHTTP || isLoopback(host) {
+	if pinned := s.schemeFor(host); pinned == "http" || pinned == "" && (s.core.plainHTTP || isLoopback(host)) {
 		opts = append(opts, name.Insecure)
 	}
 	reg, err := name.NewRegistry(host, opts...)
@@ -105,7 +105,7 @@ func (c *client) newRequest(ctx context.Context, method, target string, body io.
 // and set of scopes.
 func (s *Store) client(ctx context.Context, reg name.Registry, host string, scopes ...string) (*client, error) {
 	ch, err := s.pings.do(ctx, reg.RegistryStr(), func() (*transport.Challenge, error) {
-		ch, err := transport.Ping(ctx, reg, s.core)
+		ch, err := s.ping(ctx, reg, host)
 		if err != nil {
 			// A registry that answered (503, 401, …) is reported with its
 			// status, so that callers can tell a temporary failure.
@@ -123,7 +123,7 @@ func (s *Store) client(ctx context.Context, reg name.Registry, host string, scop
 		return nil, err
 	}
 	scheme := "https"
-	if ch.Insecure {
+	if ch.Insecure && s.schemeFor(host) != "https" {
 		scheme = "http"
 	}
 	scopes = slices.Clone(scopes)

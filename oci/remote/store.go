@@ -41,6 +41,9 @@ type Store struct {
 	// noReferrersAPI holds the registries (hosts) that answered 404 for the
 	// OCI 1.1 referrers API.
 	noReferrersAPI sync.Map
+	// schemes holds the hosts a reference named with http:// or https://
+	// (see RequireScheme).
+	schemes sync.Map
 }
 
 var (
