@@ -876,7 +876,7 @@ func TestHelmRepositoryAccess(t *testing.T) {
 	// A chart whose bytes are not what the index says.
 	before := reg.Requests().Count("PUT", "/v2/")
 	code, _, stderr := run(t, "transfer", filepath.Join(dir, "ctf")+"//example.com/helm:0.4.3", dst)
-	if code != 1 || !strings.Contains(stderr, "example.com/helm:0.4.3 resource chart") || !strings.Contains(stderr, "digest") {
+	if code != 4 || !strings.Contains(stderr, "example.com/helm:0.4.3 resource chart") || !strings.Contains(stderr, "digest") { // damaged input
 		t.Errorf("bad chart digest: exit %d: %s", code, stderr)
 	}
 	if reg.Requests().Count("PUT", "/v2/") != before {
