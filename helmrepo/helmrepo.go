@@ -23,7 +23,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ferry-oci/ferry/oci"
 )
@@ -82,13 +82,16 @@ type Chart struct {
 	URL           string // where the archive came from
 }
 
+// index is the part of index.yaml Fetch reads. It is decoded with YAML
+// v3 into strings, so that a version (1.10) or a digest of digits only
+// keeps its spelling.
 type index struct {
-	APIVersion string `json:"apiVersion"`
+	APIVersion string `yaml:"apiVersion"`
 	Entries    map[string][]struct {
-		Version string   `json:"version"`
-		URLs    []string `json:"urls"`
-		Digest  string   `json:"digest"`
-	} `json:"entries"`
+		Version string   `yaml:"version"`
+		URLs    []string `yaml:"urls"`
+		Digest  string   `yaml:"digest"`
+	} `yaml:"entries"`
 }
 
 // Fetch reads the repository's index.yaml, finds the chart version, and

@@ -105,3 +105,16 @@ func TestFetchCACert(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFetchKeepsSpelling: versions and digests that look like numbers in
+// index.yaml are read as written.
+func TestFetchKeepsSpelling(t *testing.T) {
+	srv := serve(t, map[string]string{
+		"/index.yaml": "apiVersion: v1\nentries:\n  app:\n  - version: 1.10\n    digest: " + strings.Repeat("1", 64) + "\n    urls: [app.tgz]\n",
+		"/app.tgz":    "chart",
+	})
+	_, err := helmrepo.Fetch(t.Context(), srv.Client(), helmrepo.Access{HelmRepository: srv.URL, HelmChart: "app:1.10"})
+	if !errors.Is(err, oci.ErrDigestMismatch) || !strings.Contains(err.Error(), strings.Repeat("1", 64)) {
+		t.Errorf("version 1.10 with an all-digit digest: %v", err)
+	}
+}

@@ -821,7 +821,7 @@ func TestHelmRepositoryAccess(t *testing.T) {
 	digest := sha(chart)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/charts/index.yaml", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "apiVersion: v1\nentries:\n  shop:\n  - name: shop\n    version: 0.4.2\n    digest: "+digest+"\n    urls: [shop-0.4.2.tgz]\n  - name: shop\n    version: 0.4.3\n    digest: "+strings.Repeat("0", 64)+"\n    urls: [shop-0.4.2.tgz]\n")
+		io.WriteString(w, "apiVersion: v1\nentries:\n  shop:\n  - name: shop\n    version: 0.4.2\n    digest: "+digest+"\n    urls: [shop-0.4.2.tgz]\n  - name: shop\n    version: 0.4.3\n    digest: "+strings.Repeat("ab", 32)+"\n    urls: [shop-0.4.2.tgz]\n")
 	})
 	mux.HandleFunc("/charts/shop-0.4.2.tgz", func(w http.ResponseWriter, r *http.Request) { w.Write(chart) })
 	mux.HandleFunc("/charts/shop-0.4.2.tgz.prov", func(w http.ResponseWriter, r *http.Request) { w.Write(prov) })
@@ -876,7 +876,7 @@ func TestHelmRepositoryAccess(t *testing.T) {
 	// A chart whose bytes are not what the index says.
 	before := reg.Requests().Count("PUT", "/v2/")
 	code, _, stderr := run(t, "transfer", filepath.Join(dir, "ctf")+"//example.com/helm:0.4.3", dst)
-	if code != 4 || !strings.Contains(stderr, "example.com/helm:0.4.3 resource chart") || !strings.Contains(stderr, "digest") { // damaged input
+	if code != 4 || !strings.Contains(stderr, "example.com/helm:0.4.3 resource chart") || !strings.Contains(stderr, "digest mismatch") { // 4: damaged input
 		t.Errorf("bad chart digest: exit %d: %s", code, stderr)
 	}
 	if reg.Requests().Count("PUT", "/v2/") != before {
