@@ -86,6 +86,7 @@ func main() {
 
 type config struct {
 	ferry, gobin, work, doc, jsonOut string
+	profiles                         string // directory for the profiled runs' pprof files, "" for none
 	size, big                        testimage.Size
 	seed                             int64
 	runs, jobs                       int
@@ -109,6 +110,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.jobs, "jobs", 8, "ferry's concurrency (its --jobs default), also used by the parallel upload floor")
 	tools := fs.String("tools", "ferry,crane,regctl,skopeo", "tools to measure, comma-separated")
 	fs.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
+	fs.StringVar(&c.profiles, "profile", envOr("BENCH_PROFILE", ".bench/profiles"),
+		"after the timed runs, run each ferry case once more, built with -tags ferrybench, and write its CPU and allocation profiles here (\"\" or \"none\" for none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -267,6 +270,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 		order := rotate(tools, i)
 		b.logf("run %d/%d: %s", i+1, c.runs, strings.Join(order, ", "))
 		if err := b.runOnce(ctx, order); err != nil {
+			return err
+		}
+	}
+	if c.profiles != "" && c.profiles != "none" {
+		if err := b.profile(ctx); err != nil {
 			return err
 		}
 	}
@@ -454,9 +462,9 @@ func (b *bench) runOnce(ctx context.Context, order []string) error {
 			return err
 		}
 	}
-	for _, f := range []string{floorCopy, floorTar, fmt.Sprintf(floorDownload, b.cfg.jobs), floorUpload1, fmt.Sprintf(floorUploadJobs, b.cfg.jobs)} {
+	for _, f := range []string{floorCopy, floorTar, fmt.Sprintf(floorDownload, b.cfg.jobs), floorUpload1, fmt.Sprintf(floorUploadJobs, b.cfg.jobs), fmt.Sprintf(floorRelay, b.cfg.jobs)} {
 		c := caseExport
-		if strings.Contains(f, "upload") {
+		if strings.Contains(f, "upload") || strings.Contains(f, "relay") {
 			c = caseCopy
 			if err := b.dst.reset(ctx); err != nil {
 				return err

@@ -242,19 +242,22 @@ func goals(rep *Report) []Goal {
 		q := f.Median / peer.Median
 		gs = append(gs, Goal{Goal: goal, Got: fmt.Sprintf("%.2f (ferry %.2fs, %s %.2fs)", q, f.Median, peer.Tool, peer.Median), Met: q <= limit})
 	}
-	ratio("(a) copy: ferry ≤ 0.8 × the best peer", caseCopy, rep.bestPeer(caseCopy), 0.8)
+	floor := func(c, name string) *Result { return rep.find(c, fmt.Sprintf(name, rep.Jobs)) }
+	ratio("(a) copy: ferry ≤ 0.6 × the best peer", caseCopy, rep.bestPeer(caseCopy), 0.6)
+	ratio("(a) copy: ferry ≤ 1.15 × the relay floor", caseCopy, floor(caseCopy, floorRelay), 1.15)
 	if f := rep.find(caseCopy, toolFerry); f != nil {
 		gs = append(gs, Goal{Goal: "(a) the target receives each unique blob once",
 			Got: fmt.Sprintf("%s received for %s unique", mb(f.Received), mb(unique)), Met: once(f.Received)})
 	}
-	ratio("(b) export: ferry bundle create ≤ 0.7 × crane", caseExport, rep.find(caseExport, toolCrane), 0.7)
-	ratio("(c) import: ferry bundle import ≤ 1.0 × crane push", caseImport, rep.find(caseImport, toolCrane), 1.0)
+	ratio("(b) export: ferry bundle create ≤ 0.6 × the best peer", caseExport, rep.bestPeer(caseExport), 0.6)
+	ratio("(b) export: ferry bundle create ≤ 1.3 × the download floor", caseExport, floor(caseExport, floorDownload), 1.3)
+	ratio("(c) import: ferry bundle import ≤ 1.15 × the upload floor", caseImport, floor(caseCopy, floorUploadJobs), 1.15)
 	if f := rep.find(caseImport, toolFerry); f != nil {
 		all := fmt.Sprintf("%d/%d", rep.Corpus.Artifacts, rep.Corpus.Artifacts)
 		gs = append(gs, Goal{Goal: "(c) import restores every name, each blob uploaded once",
 			Got: fmt.Sprintf("names %s, %s received", f.Names, mb(f.Received)), Met: f.Names == all && once(f.Received)})
 	}
-	ratio("(d) re-run: ferry ≤ 1.0 × skopeo sync", caseRerun, rep.find(caseRerun, toolSkopeo), 1.0)
+	ratio("(d) re-run: ferry ≤ 0.6 × skopeo sync", caseRerun, rep.find(caseRerun, toolSkopeo), 0.6)
 	var peak float64
 	for _, c := range []string{caseCopy, caseRerun, caseExport, caseImport} {
 		if f := rep.find(c, toolFerry); f != nil {

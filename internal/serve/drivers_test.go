@@ -2,11 +2,24 @@ package serve_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ferry-oci/ferry/internal/serve"
 )
+
+// TestDefaultDrivers pins the drivers of a build without tags, which the serve reference
+// (docs/reference/ferry_serve.md) lists.
+func TestDefaultDrivers(t *testing.T) {
+	want := []string{"azure", "filesystem", "inmemory", "s3", "s3aws"}
+	if slices.Contains(serve.Drivers(), "gcs") {
+		t.Skip("a ferry_gcs build")
+	}
+	if got := serve.Drivers(); !slices.Equal(got, want) {
+		t.Fatalf("Drivers() = %v, want %v", got, want)
+	}
+}
 
 // TestDriversRegistered checks that every name Drivers reports (the list the serve reference
 // prints) is a driver this build registers: a configuration naming it is not refused as an
