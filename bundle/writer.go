@@ -76,6 +76,7 @@ type Writer struct {
 	leftOut  map[v1.Hash]HeldBlob
 	resumed  Resumed
 	closed   bool
+	side     *sidecarHasher // hashes the volumes for the sidecar while they are written
 }
 
 var _ oci.Store = (*Writer)(nil)
@@ -165,6 +166,7 @@ func (w *Writer) Begin(ctx context.Context, c Contents) error {
 	for h := range done {
 		w.done[h] = true
 	}
+	w.side = newSidecarHasher(w.vols, lay, w.done)
 	return nil
 }
 
@@ -463,6 +465,7 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 		return w.fail("push", repo, d.Digest, err)
 	}
 	w.done[d.Digest] = true
+	w.side.completed(d.Digest)
 	return nil
 }
 
@@ -603,18 +606,15 @@ func (w *Writer) Close() ([]Volume, error) {
 	if err := w.vols.sync(); err != nil {
 		return nil, fmt.Errorf("finishing bundle %s: %w", w.path, err)
 	}
-	lines := make([]sidecarLine, len(w.vols.files))
-	g := errgroup.Group{}
-	g.SetLimit(2)
-	for i, f := range w.vols.files {
-		g.Go(func() error {
-			sum, err := hashFile(f, w.vols.sizes[i])
-			lines[i] = sidecarLine{Sum: sum, Name: filepath.Base(w.vols.names[i])}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	// The volumes were hashed while they were written (sidecar.go); what
+	// is left is the part after the first slot that completed late.
+	sums, err := w.side.wait()
+	if err != nil {
 		return nil, fmt.Errorf("finishing bundle %s: hashing: %w", w.path, err)
+	}
+	lines := make([]sidecarLine, len(sums))
+	for i, sum := range sums {
+		lines[i] = sidecarLine{Sum: sum, Name: filepath.Base(w.vols.names[i])}
 	}
 	w.releaseLocked()
 	var vols []Volume
@@ -670,6 +670,9 @@ func (w *Writer) releaseLocked() error {
 		return nil
 	}
 	w.closed = true
+	if w.side != nil {
+		w.side.halt() // it reads the files
+	}
 	var errs []error
 	if w.vols != nil {
 		errs = append(errs, w.vols.Close())
