@@ -30,7 +30,7 @@ var errSidecarStopped = errors.New("sidecar hashing stopped")
 // than one core takes the sidecar's hashing off the critical path.
 type sidecarHasher struct {
 	vols  *volumeSet
-	slots []*slot        // the pushed slots, by offset
+	slots []*slot         // the pushed slots, by offset
 	index map[v1.Hash]int // slot digest -> position in slots
 
 	mu   sync.Mutex
