@@ -573,6 +573,19 @@ func (w *Writer) Tag(ctx context.Context, ref oci.Ref, d v1.Descriptor) error {
 	return nil
 }
 
+// BlobOrder lists the blobs the layout waits for in the order they lie in
+// the file. The transfer engine pushes in this order (see transfer's
+// blobOrderer), so that the sidecar hasher, which can only hash the file's
+// completed prefix, keeps up with the pushes.
+func (w *Writer) BlobOrder() []v1.Hash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lay == nil {
+		return nil
+	}
+	return append([]v1.Hash(nil), w.lay.order...)
+}
+
 // Missing lists what the layout still waits for, by digest.
 func (w *Writer) Missing() []v1.Hash {
 	w.mu.Lock()
