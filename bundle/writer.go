@@ -338,9 +338,14 @@ func hashes(ctx context.Context, r io.Reader, h v1.Hash) (bool, error) {
 	return hex.EncodeToString(hh.Sum(nil)) == h.Hex, nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
-// copyCtx copies r to w in 1 MiB steps, checking ctx between them.
+// bufSize is the step of every copy into and out of a bundle: a pushed blob is
+// written in pwrites of this size. 256 KiB keeps the buffers of eight concurrent
+// pushes at 2 MiB (1 MiB steps held 8 MiB of a process's resident memory).
+const bufSize = 256 << 10
+
+// copyCtx copies r to w in bufSize steps, checking ctx between them.
 func copyCtx(ctx context.Context, w io.Writer, r io.Reader) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
