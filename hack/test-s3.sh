@@ -10,7 +10,7 @@
 #   3. runs the demo's first steps against it: a public `ferry serve --root` registry with the
 #      sample release, `ferry bundle create` out of it, then a `ferry serve --config` registry
 #      whose storage is the bucket, `ferry bundle import` into that one and a `ferry transfer`
-#      from the public registry into it; checks that the content is in the bucket, restarts
+#      from the public registry into it; checks that the content is in the bucket (the filer's listing), restarts
 #      the S3-backed registry and reads the release back from it (bundle create + verify);
 #   4. stops everything and removes its files, also when a step fails.
 set -euo pipefail
@@ -75,7 +75,8 @@ freeport() {
 	return 1
 }
 
-# serve NAME ARGS...: starts `ferry serve ARGS` on a free loopback port and sets NAME_HOST.
+# serve NAME ARGS...: starts `ferry serve ARGS` on a free loopback port (unless ARGS has an
+# --addr) and sets NAME_HOST and NAME_PID.
 serve() {
 	local name=$1 log="$work/$1.log"
 	shift
@@ -96,26 +97,37 @@ serve() {
 say "1. Start SeaweedFS (weed mini) on 127.0.0.1 with bucket $BUCKET"
 "$WEED" version | head -n 1
 S3_PORT=$(freeport)
-MASTER_PORT=$(freeport)
+FILER_PORT=$(freeport)
 cat >"$work/s3.json" <<EOF
 {"identities": [{"name": "ferry", "credentials": [{"accessKey": "$ACCESS_KEY", "secretKey": "$SECRET_KEY"}],
   "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
 EOF
 mkdir -p "$work/weed"
 "$WEED" mini -dir="$work/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-	-master.port="$MASTER_PORT" -master.port.grpc="$(freeport)" -master.telemetry=false \
+	-master.port="$(freeport)" -master.port.grpc="$(freeport)" -master.telemetry=false \
 	-volume.port="$(freeport)" -volume.port.grpc="$(freeport)" \
-	-filer.port="$(freeport)" -filer.port.grpc="$(freeport)" \
+	-filer.port="$FILER_PORT" -filer.port.grpc="$(freeport)" \
 	-s3.port="$S3_PORT" -s3.port.grpc="$(freeport)" -s3.port.iceberg=0 -s3.port.lance=0 \
 	-webdav=false -admin.ui=false -s3.config="$work/s3.json" -bucket="$BUCKET" \
 	>"$work/weed.log" 2>&1 &
 pids+=($!)
 WEED_PID=$!
-weed_shell() { echo "$1" | "$WEED" shell -master="127.0.0.1:$MASTER_PORT" 2>&1; }
+# filer_ls DIR: the names in the filer directory DIR (the bucket's objects are under
+# /buckets/BUCKET), through the filer's HTTP API with bash's own /dev/tcp: no curl needed.
+filer_ls() {
+	local out
+	out=$(
+		exec 3<>"/dev/tcp/127.0.0.1/$FILER_PORT" || exit 1
+		printf 'GET %s/?limit=1000 HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n' "$1" >&3
+		timeout 10 cat <&3
+	) || return 1
+	case "$out" in "HTTP/1."?" 200"*) ;; *) return 1 ;; esac
+	printf '%s\n' "$out" | grep -o '"FullPath":"[^"]*"' | sed 's/.*\/\([^/"]*\)"$/\1/'
+}
 ready=
 for _ in $(seq 1 240); do
 	kill -0 "$WEED_PID" 2>/dev/null || { echo "test-s3: weed mini exited" >&2; exit 1; }
-	if weed_shell "s3.bucket.list" | grep -q "$BUCKET"; then ready=1; break; fi
+	if filer_ls /buckets 2>/dev/null | grep -qx "$BUCKET"; then ready=1; break; fi
 	sleep 0.5
 done
 [ -n "$ready" ] || { echo "test-s3: bucket $BUCKET did not appear within 120s" >&2; exit 1; }
@@ -152,19 +164,21 @@ say "4. Import the bundle into it, and transfer the release into it from the pub
 "$FERRY" transfer "http://$PUBLIC_HOST/releases//$COMP" "http://$PRIVATE_HOST/mirror" --no-progress
 
 say "5. The content is in the bucket"
-listing=$(weed_shell "fs.ls /buckets/$BUCKET/registry/docker/registry/v2/repositories")
-echo "$listing"
+v2=/buckets/$BUCKET/registry/docker/registry/v2
+repos=$(filer_ls "$v2/repositories")
+echo "repositories at the top of $v2/repositories:" $repos
 for repo in air mirror; do
-	echo "$listing" | grep -qw "$repo" || { echo "test-s3: repository $repo is not in the bucket" >&2; exit 1; }
+	echo "$repos" | grep -qx "$repo" || { echo "test-s3: repository $repo is not in the bucket" >&2; exit 1; }
 done
-blobs=$(weed_shell "fs.ls /buckets/$BUCKET/registry/docker/registry/v2/blobs/sha256" | grep -c '^[0-9a-f][0-9a-f]' || true)
-echo "$blobs blob prefixes under /buckets/$BUCKET/registry/docker/registry/v2/blobs/sha256"
+blobs=$(filer_ls "$v2/blobs/sha256" | wc -l)
+echo "$blobs blob prefixes under $v2/blobs/sha256"
 [ "$blobs" -gt 0 ] || { echo "test-s3: no blobs in the bucket" >&2; exit 1; }
 
 say "6. Restart the S3-backed registry: the release reads back from the bucket"
 kill "$PRIVATE_PID"
 wait "$PRIVATE_PID" 2>/dev/null || true
-serve private --config "$work/registry.yml"
+# On the same address: the imported component version names its images there.
+serve private --config "$work/registry.yml" --addr "$PRIVATE_HOST"
 "$FERRY" component resources "http://$PRIVATE_HOST/air//$COMP"
 "$FERRY" bundle create "http://$PRIVATE_HOST/mirror//$COMP" -o "$work/again.tar" --no-progress
 "$FERRY" bundle verify "$work/again.tar"
