@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TESTFLAGS   ?= -race -timeout 12m
 FUZZTIME    ?= 60s
 
-.PHONY: all build test lint demo docs bench fuzz reliability interop-cosign clean
+.PHONY: all build test lint demo docs bench fuzz reliability interop-cosign test-s3 clean
 
 all: build
 
@@ -48,12 +48,19 @@ reliability:
 interop-cosign: build
 	COSIGN2=$(COSIGN2) COSIGN3=$(COSIGN3) ./hack/cosign-interop.sh
 
+# ferry serve with the s3 storage driver on SeaweedFS (built from its Go module into
+# ~/.cache/ferry-tools the first time: many minutes), end to end; opt-in, not in CI. docs/serve.md.
+test-s3: build
+	./hack/test-s3.sh
+
 # The command reference in docs/reference, generated from the cobra tree (a test fails when it is stale).
 docs:
 	$(GO) run ./hack/docgen docs/reference
 
 # Measures ferry against crane, regctl and skopeo on a generated corpus (hack/bench); writes the
-# tables into docs/benchmarks.md and docs/benchmarks.json. BENCH_SIZE=small for a quick run.
+# tables into docs/benchmarks.md and docs/benchmarks.json. BENCH_SIZE=small for a quick run;
+# BENCH_SIZE=wide BENCH_RUNS=1 for the scale bench (1,000 small images). BENCH_PROFILE=DIR
+# (default .bench/profiles) receives CPU and allocation profiles of ferry in each case.
 BENCH_SIZE  ?= default
 BENCH_RUNS  ?= 5
 bench: build

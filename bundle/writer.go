@@ -76,6 +76,7 @@ type Writer struct {
 	leftOut  map[v1.Hash]HeldBlob
 	resumed  Resumed
 	closed   bool
+	side     *sidecarHasher // hashes the volumes for the sidecar while they are written
 }
 
 var _ oci.Store = (*Writer)(nil)
@@ -165,6 +166,7 @@ func (w *Writer) Begin(ctx context.Context, c Contents) error {
 	for h := range done {
 		w.done[h] = true
 	}
+	w.side = newSidecarHasher(w.vols, lay, w.done)
 	return nil
 }
 
@@ -336,9 +338,14 @@ func hashes(ctx context.Context, r io.Reader, h v1.Hash) (bool, error) {
 	return hex.EncodeToString(hh.Sum(nil)) == h.Hex, nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
-// copyCtx copies r to w in 1 MiB steps, checking ctx between them.
+// bufSize is the step of every copy into and out of a bundle: a pushed blob is
+// written in pwrites of this size. 256 KiB keeps the buffers of eight concurrent
+// pushes at 2 MiB (1 MiB steps held 8 MiB of a process's resident memory).
+const bufSize = 256 << 10
+
+// copyCtx copies r to w in bufSize steps, checking ctx between them.
 func copyCtx(ctx context.Context, w io.Writer, r io.Reader) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -463,6 +470,7 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 		return w.fail("push", repo, d.Digest, err)
 	}
 	w.done[d.Digest] = true
+	w.side.completed(d.Digest)
 	return nil
 }
 
@@ -570,6 +578,19 @@ func (w *Writer) Tag(ctx context.Context, ref oci.Ref, d v1.Descriptor) error {
 	return nil
 }
 
+// BlobOrder lists the blobs the layout waits for in the order they lie in
+// the file. The transfer engine pushes in this order (see transfer's
+// blobOrderer), so that the sidecar hasher, which can only hash the file's
+// completed prefix, keeps up with the pushes.
+func (w *Writer) BlobOrder() []v1.Hash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lay == nil {
+		return nil
+	}
+	return append([]v1.Hash(nil), w.lay.order...)
+}
+
 // Missing lists what the layout still waits for, by digest.
 func (w *Writer) Missing() []v1.Hash {
 	w.mu.Lock()
@@ -603,18 +624,15 @@ func (w *Writer) Close() ([]Volume, error) {
 	if err := w.vols.sync(); err != nil {
 		return nil, fmt.Errorf("finishing bundle %s: %w", w.path, err)
 	}
-	lines := make([]sidecarLine, len(w.vols.files))
-	g := errgroup.Group{}
-	g.SetLimit(2)
-	for i, f := range w.vols.files {
-		g.Go(func() error {
-			sum, err := hashFile(f, w.vols.sizes[i])
-			lines[i] = sidecarLine{Sum: sum, Name: filepath.Base(w.vols.names[i])}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	// The volumes were hashed while they were written (sidecar.go); what
+	// is left is the part after the first slot that completed late.
+	sums, err := w.side.wait()
+	if err != nil {
 		return nil, fmt.Errorf("finishing bundle %s: hashing: %w", w.path, err)
+	}
+	lines := make([]sidecarLine, len(sums))
+	for i, sum := range sums {
+		lines[i] = sidecarLine{Sum: sum, Name: filepath.Base(w.vols.names[i])}
 	}
 	w.releaseLocked()
 	var vols []Volume
@@ -670,6 +688,9 @@ func (w *Writer) releaseLocked() error {
 		return nil
 	}
 	w.closed = true
+	if w.side != nil {
+		w.side.halt() // it reads the files
+	}
 	var errs []error
 	if w.vols != nil {
 		errs = append(errs, w.vols.Close())

@@ -262,11 +262,38 @@ func (r *run) copyBlobs(ctx context.Context) error {
 		}
 	}
 	slices.SortStableFunc(order, func(a, b *Blob) int { return int(min(max(b.Size-a.Size, -1), 1)) })
+	if o, ok := r.dst.(blobOrderer); ok {
+		orderBy(order, o.BlobOrder())
+	}
 	for _, b := range order {
 		targets := need[b.Digest]
 		g.Go(func() error { return r.copyBlob(gctx, b, targets) })
 	}
 	return g.Wait()
+}
+
+// blobOrderer is a destination that wants blobs in an order of its own: a
+// bundle writer, whose file is laid out before the first byte arrives, can
+// hash it for its checksum file while it grows when the blobs come in the
+// layout's order, instead of reading it all back at the end.
+type blobOrderer interface {
+	BlobOrder() []v1.Hash
+}
+
+// orderBy sorts blobs into the order of want, stably; blobs want does not
+// list keep their order, after the others.
+func orderBy(blobs []*Blob, want []v1.Hash) {
+	pos := make(map[v1.Hash]int, len(want))
+	for i, h := range want {
+		pos[h] = i
+	}
+	rank := func(b *Blob) int {
+		if i, ok := pos[b.Digest]; ok {
+			return i
+		}
+		return len(want)
+	}
+	slices.SortStableFunc(blobs, func(a, b *Blob) int { return rank(a) - rank(b) })
 }
 
 // copyBlob makes blob b present in every repository of targets: the first

@@ -12,9 +12,15 @@ import (
 	"github.com/ferry-oci/ferry/internal/cli"
 )
 
+// startProfile starts profiling the run and returns what ends it. Only a
+// build with the ferrybench tag (hack/bench) sets it; see profile.go.
+var startProfile = func() func() { return func() {} }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	endProfile := startProfile()
 	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	endProfile()
 	stop()
 	os.Exit(code)
 }

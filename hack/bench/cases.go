@@ -27,6 +27,7 @@ const (
 	floorUpload1    = "floor: upload (1 at a time)"
 	floorUploadJobs = "floor: upload (%d at a time)"
 	floorDownload   = "floor: download (%d at a time)"
+	floorRelay      = "floor: relay (%d at a time)"
 )
 
 // image is one artifact of the corpus: repository path, tag and manifest digest.
@@ -160,7 +161,8 @@ func (s *setup) importSteps(tool string) []step {
 	return st
 }
 
-// floorSteps are the floors: the disk's and loopback's own speed.
+// floorSteps are the floors: the disk's and loopback's own speed, and a
+// plain client's.
 func (s *setup) floorSteps(name string) []step {
 	blobs := filepath.Join(s.srcRoot, "docker", "registry", "v2", "blobs")
 	switch name {
@@ -171,6 +173,8 @@ func (s *setup) floorSteps(name string) []step {
 	case fmt.Sprintf(floorDownload, s.jobs):
 		dir := filepath.Join(s.out, "download")
 		return []step{cmdStep("mkdir", "-p", dir), cmdStep(s.self, "upload", "-download", dir, "-registry", s.src, "-jobs", fmt.Sprint(s.jobs), s.srcRoot)}
+	case fmt.Sprintf(floorRelay, s.jobs):
+		return []step{cmdStep(s.self, "upload", "-relay", s.src, "-registry", s.dst, "-jobs", fmt.Sprint(s.jobs), s.srcRoot)}
 	case floorUpload1:
 		return []step{cmdStep(s.self, "upload", "-registry", s.dst, "-jobs", "1", s.srcRoot)}
 	default: // the upload with ferry's concurrency

@@ -86,7 +86,9 @@ func main() {
 
 type config struct {
 	ferry, gobin, work, doc, jsonOut string
+	profiles                         string // directory for the profiled runs' pprof files, "" for none
 	size, big                        testimage.Size
+	wide                             bool // BENCH_SIZE=wide: the scale bench (wide.go)
 	seed                             int64
 	runs, jobs                       int
 	tools                            []string
@@ -102,13 +104,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.work, "work", ".bench/work", "scratch directory (emptied first, removed after unless -keep)")
 	fs.StringVar(&c.doc, "doc", "docs/benchmarks.md", "Markdown file whose generated section is replaced (\"\" for none)")
 	fs.StringVar(&c.jsonOut, "json", "docs/benchmarks.json", "JSON copy of the results (\"\" for none)")
-	size := fs.String("size", envOr("BENCH_SIZE", "default"), "corpus size: small, default or a size (2GiB, bytes)")
+	size := fs.String("size", envOr("BENCH_SIZE", "default"), "corpus size: small, default or a size (2GiB, bytes); wide for the scale bench (1,000 small images)")
 	big := fs.String("big", envOr("BENCH_BIG", "auto"), "single-layer size for the memory check, 0 for none; auto: 2GiB unless the corpus is small")
 	fs.Int64Var(&c.seed, "seed", 1, "corpus seed")
 	fs.IntVar(&c.runs, "runs", 5, "runs of every case")
 	fs.IntVar(&c.jobs, "jobs", 8, "ferry's concurrency (its --jobs default), also used by the parallel upload floor")
 	tools := fs.String("tools", "ferry,crane,regctl,skopeo", "tools to measure, comma-separated")
 	fs.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
+	fs.StringVar(&c.profiles, "profile", envOr("BENCH_PROFILE", ".bench/profiles"),
+		"after the timed runs, run each ferry case once more, built with -tags ferrybench, and write its CPU and allocation profiles here (\"\" or \"none\" for none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -116,7 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if c.size, err = testimage.ParseSize(*size); err != nil {
+	if *size == "wide" {
+		c.wide, *big = true, "0"
+	} else if c.size, err = testimage.ParseSize(*size); err != nil {
 		return c, err
 	}
 	switch *big {
@@ -242,6 +248,9 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	defer b.src.stop()
 	b.s.src, b.s.srcRoot = b.src.addr, b.src.root
+	if c.wide {
+		return b.wide(ctx, tools, start)
+	}
 	corpus := testimage.Corpus(c.seed, c.size)
 	b.report.Corpus = corpusInfo(c.seed, corpus)
 	b.logf("seeding %s into %s", corpus.Stats(), b.src.addr)
@@ -270,6 +279,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if c.profiles != "" && c.profiles != "none" {
+		if err := b.profile(ctx); err != nil {
+			return err
+		}
+	}
 	if c.big > 0 {
 		if err := b.bigLayer(ctx); err != nil {
 			return err
@@ -290,6 +304,46 @@ func (b *bench) run(ctx context.Context) (err error) {
 			return err
 		}
 		if err := os.WriteFile(c.jsonOut, append(j, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	b.logf("done in %s", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// wide runs the scale bench (wide.go) and writes its own section of the
+// docs and its own JSON file.
+func (b *bench) wide(ctx context.Context, tools []string, start time.Time) error {
+	c := b.cfg
+	b.report.Corpus = Corpus{Seed: c.seed}
+	b.dst = &registry{ferry: c.ferry, root: filepath.Join(c.work, "dst"), log: b.log}
+	if err := b.dst.start(ctx); err != nil {
+		return err
+	}
+	defer func() { b.dst.stop() }()
+	var err error
+	if b.proxy, err = startProxy(b.dst.addr); err != nil {
+		return err
+	}
+	defer b.proxy.close()
+	b.s.dst = b.proxy.addr
+	if err := b.runWide(ctx, tools); err != nil {
+		return err
+	}
+	b.report.LoadAfter = loadAvg()
+	b.report.Seconds = time.Since(start).Seconds()
+	b.markdown = renderWide(&b.report)
+	if c.doc != "" {
+		if err := updateDocSection(c.doc, docWideBegin, docWideEnd, b.markdown); err != nil {
+			return err
+		}
+	}
+	if c.jsonOut != "" {
+		j, err := json.MarshalIndent(&b.report, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(strings.TrimSuffix(c.jsonOut, ".json")+"-wide.json", append(j, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
@@ -454,9 +508,9 @@ func (b *bench) runOnce(ctx context.Context, order []string) error {
 			return err
 		}
 	}
-	for _, f := range []string{floorCopy, floorTar, fmt.Sprintf(floorDownload, b.cfg.jobs), floorUpload1, fmt.Sprintf(floorUploadJobs, b.cfg.jobs)} {
+	for _, f := range []string{floorCopy, floorTar, fmt.Sprintf(floorDownload, b.cfg.jobs), floorUpload1, fmt.Sprintf(floorUploadJobs, b.cfg.jobs), fmt.Sprintf(floorRelay, b.cfg.jobs)} {
 		c := caseExport
-		if strings.Contains(f, "upload") {
+		if strings.Contains(f, "upload") || strings.Contains(f, "relay") {
 			c = caseCopy
 			if err := b.dst.reset(ctx); err != nil {
 				return err

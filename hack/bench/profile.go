@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"syscall"
 	"time"
 
 	"github.com/ferry-oci/ferry/internal/cli"
@@ -70,4 +74,74 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stderr, "bench profile: ferry exited %d after %s a run; %d MiB allocated in all, heap peak goal %d MiB, %d GCs\n",
 		code, el.Round(time.Millisecond), ms.TotalAlloc>>20, ms.NextGC>>20, ms.NumGC)
 	return code
+}
+
+// profile runs ferry's four cases once more, each with a ferry built with
+// -tags ferrybench (cmd/ferry/profile.go) that writes a CPU and an
+// allocation profile of the run into cfg.profiles: CASE.cpu.pprof and
+// CASE.allocs.pprof, and the top of each as CASE.cpu.txt and
+// CASE.allocs.txt (`go tool pprof -top`). These runs are not timed in the
+// report: profiling costs a few per cent.
+func (b *bench) profile(ctx context.Context) error {
+	dir, err := filepath.Abs(b.cfg.profiles)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	bin := filepath.Join(b.cfg.work, "ferry-profiling")
+	build := exec.CommandContext(ctx, "go", "build", "-tags", "ferrybench", "-o", bin, "./cmd/ferry")
+	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if o, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building ferry with -tags ferrybench (run the bench from the repository's root): %w: %s", err, o)
+	}
+	s := b.s
+	s.ferry = bin
+	b.logf("profiles of ferry's cases into %s", dir)
+	run := func(c string, steps []step) error {
+		env := append(slices.Clone(b.env),
+			"FERRY_BENCH_CPUPROFILE="+filepath.Join(dir, c+".cpu.pprof"),
+			"FERRY_BENCH_ALLOCPROFILE="+filepath.Join(dir, c+".allocs.pprof"))
+		syscall.Sync()
+		u, err := measure(ctx, env, b.log, steps)
+		if err != nil {
+			return fmt.Errorf("profiled %s: %w", c, err)
+		}
+		b.logf("profiled %s: %.2fs, %.1f MiB", c, u.Seconds, float64(u.PeakKiB)/1024)
+		for _, kind := range []string{"cpu", "allocs"} {
+			args := []string{"tool", "pprof", "-top", "-nodecount=40"}
+			if kind == "allocs" {
+				args = append(args, "-sample_index=alloc_space")
+			}
+			top := exec.CommandContext(ctx, "go", append(args, bin, filepath.Join(dir, c+"."+kind+".pprof"))...)
+			o, err := top.Output()
+			if err != nil {
+				return fmt.Errorf("go tool pprof of %s: %w", c, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, c+"."+kind+".txt"), o, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := b.dst.reset(ctx); err != nil {
+		return err
+	}
+	if err := run(caseCopy, s.copySteps(toolFerry)); err != nil {
+		return err
+	}
+	if err := run(caseRerun, s.copySteps(toolFerry)); err != nil {
+		return err
+	}
+	if err := run(caseExport, s.exportSteps(toolFerry)); err != nil {
+		return err
+	}
+	if err := b.dst.reset(ctx); err != nil {
+		return err
+	}
+	if err := run(caseImport, s.importSteps(toolFerry)); err != nil {
+		return err
+	}
+	return clearDir(s.out)
 }

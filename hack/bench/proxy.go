@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,6 +21,9 @@ type countingProxy struct {
 	addr     string
 	bytes    atomic.Int64
 	requests atomic.Int64
+
+	mu        sync.Mutex
+	manifests map[string]int // GET /v2/<repo>/manifests/<ref> → times asked, since reset
 }
 
 // startProxy listens on 127.0.0.1 (a free port) and forwards to target
@@ -29,7 +34,7 @@ func startProxy(target string) (*countingProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &countingProxy{addr: ln.Addr().String()}
+	p := &countingProxy{addr: ln.Addr().String(), manifests: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
 	rp.Transport = &http.Transport{
 		Proxy:               nil,
@@ -43,6 +48,11 @@ func startProxy(target string) (*countingProxy, error) {
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p.requests.Add(1)
+			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") {
+				p.mu.Lock()
+				p.manifests[r.URL.Path]++
+				p.mu.Unlock()
+			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = &countingBody{rc: r.Body, n: &p.bytes}
 			}
@@ -56,7 +66,22 @@ func startProxy(target string) (*countingProxy, error) {
 
 // reset zeroes the counters and returns what they held.
 func (p *countingProxy) reset() (bytes, requests int64) {
+	p.mu.Lock()
+	clear(p.manifests)
+	p.mu.Unlock()
 	return p.bytes.Swap(0), p.requests.Swap(0)
+}
+
+// manifestGets returns how many manifests were fetched (GET) since the last
+// reset, and how many of those fetches asked for a manifest already fetched.
+func (p *countingProxy) manifestGets() (gets, repeats int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, n := range p.manifests {
+		gets += n
+		repeats += n - 1
+	}
+	return gets, repeats
 }
 
 func (p *countingProxy) close() error { return p.srv.Close() }

@@ -117,6 +117,16 @@ func uploadBlobs(ctx context.Context, client *http.Client, host, repo string, bl
 }
 
 func uploadBlob(ctx context.Context, client *http.Client, host, repo string, b blobFile) error {
+	f, err := os.Open(b.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return putBlob(ctx, client, host, repo, b, f)
+}
+
+// putBlob uploads body as blob b: POST, then one monolithic PUT.
+func putBlob(ctx context.Context, client *http.Client, host, repo string, b blobFile, body io.Reader) error {
 	start := "http://" + host + "/v2/" + repo + "/blobs/uploads/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, start, nil)
 	if err != nil {
@@ -139,12 +149,7 @@ func uploadBlob(ctx context.Context, client *http.Client, host, repo string, b b
 	q.Set("digest", b.Digest)
 	loc.RawQuery = q.Encode()
 
-	f, err := os.Open(b.Path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	req, err = http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), f)
+	req, err = http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), body)
 	if err != nil {
 		return err
 	}
@@ -162,6 +167,53 @@ func uploadBlob(ctx context.Context, client *http.Client, host, repo string, b b
 	return nil
 }
 
+// relayBlobs is the floor of a registry-to-registry copy: each blob once,
+// a plain GET from the source piped into a monolithic upload to the target
+// (POST, then PUT with the response body), jobs at a time. It checks
+// nothing: no digest, no size beyond the Content-Length the source sent.
+func relayBlobs(ctx context.Context, client *http.Client, src, dst, repo string, blobs []blobFile, jobs int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(jobs, 1))
+	for _, b := range blobs {
+		if b.Repo == "" {
+			continue
+		}
+		g.Go(func() error {
+			resp, err := getBlob(ctx, client, src, b)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			return putBlob(ctx, client, dst, repo, b, resp.Body)
+		})
+	}
+	return g.Wait()
+}
+
+// getBlob GETs blob b from a repository it is linked into.
+func getBlob(ctx context.Context, client *http.Client, host string, b blobFile) (*http.Response, error) {
+	kind := "/blobs/"
+	if b.Manifest {
+		kind = "/manifests/"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/v2/"+b.Repo+kind+b.Digest, nil)
+	if err != nil {
+		return nil, err
+	}
+	if b.Manifest {
+		req.Header.Set("Accept", manifestTypes)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s: %w", b.Digest, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("downloading %s from %s: %s", b.Digest, b.Repo, resp.Status)
+	}
+	return resp, nil
+}
+
 // downloadBlobs is the floor of a registry download: each blob once, with
 // a plain GET from a repository it is linked into, written to dir/<hex>,
 // jobs at a time.
@@ -173,25 +225,11 @@ func downloadBlobs(ctx context.Context, client *http.Client, host, dir string, b
 			continue
 		}
 		g.Go(func() error {
-			kind := "/blobs/"
-			if b.Manifest {
-				kind = "/manifests/"
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/v2/"+b.Repo+kind+b.Digest, nil)
+			resp, err := getBlob(ctx, client, host, b)
 			if err != nil {
 				return err
 			}
-			if b.Manifest {
-				req.Header.Set("Accept", manifestTypes)
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				return fmt.Errorf("downloading %s: %w", b.Digest, err)
-			}
 			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("downloading %s from %s: %s", b.Digest, b.Repo, resp.Status)
-			}
 			_, hex, _ := strings.Cut(b.Digest, ":")
 			f, err := os.Create(filepath.Join(dir, hex))
 			if err != nil {
@@ -215,9 +253,12 @@ const manifestTypes = "application/vnd.oci.image.manifest.v1+json, application/v
 //
 //	bench upload -registry HOST [-repo REPO] [-jobs N] ROOT
 //	bench upload -download DIR -registry HOST [-jobs N] ROOT
+//	bench upload -relay SRC -registry HOST [-repo REPO] [-jobs N] ROOT
 //
 // uploads every blob of the registry root ROOT to HOST, or with -download
-// fetches each of them from HOST (the registry serving ROOT) into DIR. The
+// fetches each of them from HOST (the registry serving ROOT) into DIR, or
+// with -relay streams each of them from SRC (the registry serving ROOT)
+// into HOST. The
 // bench runs it as its own process so that it is timed and measured like
 // the tools.
 func runUpload(ctx context.Context, args []string, stderr io.Writer) int {
@@ -227,11 +268,12 @@ func runUpload(ctx context.Context, args []string, stderr io.Writer) int {
 	repo := fs.String("repo", "floor/blobs", "repository to upload into")
 	jobs := fs.Int("jobs", 1, "uploads at once")
 	download := fs.String("download", "", "download the blobs into this directory instead")
+	relay := fs.String("relay", "", "stream the blobs from this registry (host:port, serving ROOT) instead of reading ROOT")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *host == "" || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: bench upload [-download DIR] -registry HOST [-repo REPO] [-jobs N] REGISTRY-ROOT")
+		fmt.Fprintln(stderr, "usage: bench upload [-download DIR | -relay SRC] -registry HOST [-repo REPO] [-jobs N] REGISTRY-ROOT")
 		return 2
 	}
 	if _, err := url.Parse("http://" + *host); err != nil || strings.Contains(*host, "/") {
@@ -248,9 +290,12 @@ func runUpload(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*jobs, 2), DisableCompression: true}}
-	if *download != "" {
+	switch {
+	case *download != "":
 		err = downloadBlobs(ctx, client, *host, *download, blobs, *jobs)
-	} else {
+	case *relay != "":
+		err = relayBlobs(ctx, client, *relay, *host, *repo, blobs, *jobs)
+	default:
 		err = uploadBlobs(ctx, client, *host, *repo, blobs, *jobs)
 	}
 	if err != nil {

@@ -3,12 +3,21 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/internal/serve"
 )
+
+// gcsNote tells a build without the gcs driver how to get one.
+func gcsNote() string {
+	if slices.Contains(serve.Drivers(), "gcs") {
+		return ""
+	}
+	return "; gcs is in\nbuilds made with -tags ferry_gcs"
+}
 
 func newServeCmd(g *globals) *cobra.Command {
 	var o serve.Options
@@ -20,11 +29,13 @@ bastion host or inside the air gap, with no other software to install.
 
 It listens on 127.0.0.1:5000 unless told otherwise and keeps its content in
 memory unless --root names a directory (created if missing), which survives
-restarts. --config takes a full distribution configuration file, with any
-distribution setting and the storage drivers this build registers (` + strings.Join(serve.Drivers(), ", ") + `);
-flags override the file's keys, except --root, which conflicts with a file
-(set storage.filesystem.rootdirectory there). The registry stops cleanly on
-SIGINT or SIGTERM, finishing the requests under way.`,
+restarts. --config takes a full distribution configuration file; its storage
+section picks one of the storage drivers this build has,
+` + strings.Join(serve.Drivers(), ", ") + ` (s3 and s3aws are one
+driver, for S3 and S3-compatible object stores)` + gcsNote() + `. Flags
+override the file's keys, except --root, which conflicts with a file (set
+storage.filesystem.rootdirectory there). The registry stops cleanly on SIGINT
+or SIGTERM, finishing the requests under way.`,
 		Example: `  # A registry whose content survives restarts
   ferry serve --root /var/lib/ferry/registry
 
@@ -32,7 +43,8 @@ SIGINT or SIGTERM, finishing the requests under way.`,
   ferry serve --addr 0.0.0.0:5443 --root /srv/registry \
     --tls-cert registry.crt --tls-key registry.key --htpasswd users
 
-  # Any distribution setting, from its own configuration file
+  # Any distribution setting, from its own configuration file, such as
+  # storage on an S3 bucket (see docs/serve.md)
   ferry serve --config registry.yml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

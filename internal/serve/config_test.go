@@ -144,7 +144,7 @@ func TestConfigErrors(t *testing.T) {
 func TestConfigErrorMessage(t *testing.T) {
 	p := writeFile(t, "y.yml", "version: 0.1\nstorage:\n  s4: {}\n")
 	_, err := serve.New(serve.Options{ConfigFile: p})
-	want := "config " + p + `: storage: unknown driver "s4" (this ferry has filesystem, inmemory)`
+	want := "config " + p + `: storage: unknown driver "s4" (this ferry has ` + strings.Join(serve.Drivers(), ", ") + ")"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant    %s", err, want)
 	}
