@@ -13,6 +13,7 @@ import (
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -40,6 +41,8 @@ type Inspection struct {
 	// bundle: what crossed, with every digest and signature, and what
 	// create verified.
 	BOM *bom.BOM `json:"bom,omitempty"`
+	// Strays are files interrupted writes of the CTF left (see ctf.Strays).
+	Strays []ctf.Stray `json:"strays,omitempty"`
 }
 
 // InspectedComponent is a component version in a bundle.
@@ -83,7 +86,7 @@ type InspectedImage struct {
 // blob once saves.
 func Inspect(ctx context.Context, b *Bundle) (*Inspection, error) {
 	a := b.Archive
-	in := &Inspection{Path: b.Path, Volumes: b.Volumes, Size: b.Size()}
+	in := &Inspection{Path: b.Path, Volumes: b.Volumes, Size: b.Size(), Strays: strays(b)}
 	if md := b.Metadata; md != nil {
 		in.Tool, in.BOM = md.Tool, md.BOM
 		if lo := md.LeftOut; lo != nil {

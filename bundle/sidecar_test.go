@@ -11,9 +11,9 @@ import (
 	"github.com/ferry-oci/ferry/internal/testimage"
 )
 
-// checkSidecar compares FILE.sha256 with the sha256 of each volume, read
+// checkSidecarFile compares FILE.sha256 with the sha256 of each volume, read
 // back from disk.
-func checkSidecar(t *testing.T, path string, vols []Volume) {
+func checkSidecarFile(t *testing.T, path string, vols []Volume) {
 	t.Helper()
 	lines, err := readSidecar(path + ".sha256")
 	if err != nil || len(lines) != len(vols) {
@@ -61,7 +61,7 @@ func TestSidecarHashedWhileWriting(t *testing.T) {
 	if len(vols) < 3 {
 		t.Fatalf("%d volumes, want several", len(vols))
 	}
-	checkSidecar(t, path, vols)
+	checkSidecarFile(t, path, vols)
 
 	// Interrupted half-way (Abort stops the hasher), then resumed.
 	path = filepath.Join(dir, "resumed.tar")
@@ -96,5 +96,5 @@ func TestSidecarHashedWhileWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSidecar(t, path, vols)
+	checkSidecarFile(t, path, vols)
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +43,9 @@ type Report struct {
 	// Trailer is Bundle.Trailer: a volume listing appended after the tar.
 	Trailer  int64     `json:"trailer,omitempty"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Strays are files interrupted writes of a CTF left (see ctf.Strays):
+	// not part of it, and not damage; the next write reuses or removes them.
+	Strays []ctf.Stray `json:"strays,omitempty"`
 }
 
 // VolumeReport is one file of a verified bundle.
@@ -72,25 +77,44 @@ type Problem struct {
 // *DamageError.
 func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) {
 	rep := &Report{Path: path}
+	// The sidecar first: it puts damage on the volume it is in, wherever in
+	// the volume it is, even where it keeps the tar from being read.
+	sideVols, sideProbs, err := checkSidecar(ctx, path)
+	if err != nil {
+		return rep, err
+	}
+	for i, de := range sideProbs {
+		rep.Problems = append(rep.Problems, problem(de, i-len(sideProbs))) // before every other problem
+	}
+	rep.Volumes, rep.Sidecar = sideVols, sideVols != nil
 	b, err := Open(ctx, path)
 	if err != nil {
 		var de *DamageError
-		if errors.As(err, &de) {
-			rep.Problems = append(rep.Problems, problem(de, 0))
+		if errors.As(err, &de) && !slices.ContainsFunc(sideProbs, func(s *DamageError) bool { return s.File == de.File }) {
+			rep.Problems = append(rep.Problems, problem(de, len(rep.Problems)))
+		}
+		if len(sideProbs) > 0 {
+			return rep, sideProbs[0]
 		}
 		return rep, err
 	}
 	defer b.Close()
-	rep.Path, rep.Sidecar, rep.Metadata, rep.Trailer = b.Path, b.Sidecar, b.Metadata != nil, b.Trailer
+	rep.Path, rep.Metadata, rep.Trailer = b.Path, b.Metadata != nil, b.Trailer
+	rep.Strays = strays(b)
 	v := &verifier{b: b, rep: rep, jobs: jobs(o.Jobs)}
-	for _, vol := range b.Volumes {
-		rep.Volumes = append(rep.Volumes, VolumeReport{Path: vol.Path, Size: vol.Size, OK: true})
+	if sideVols == nil {
+		rep.Sidecar = b.Sidecar
+		for _, vol := range b.Volumes {
+			rep.Volumes = append(rep.Volumes, VolumeReport{Path: vol.Path, Size: vol.Size, OK: true})
+		}
 	}
 	if err := v.blobs(ctx); err != nil {
 		return rep, err
 	}
-	if err := v.volumes(ctx); err != nil {
-		return rep, err
+	if sideVols == nil {
+		if err := v.volumes(ctx); err != nil {
+			return rep, err
+		}
 	}
 	if err := v.closure(ctx); err != nil {
 		return rep, err
@@ -109,7 +133,40 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 		}
 		return cmp.Compare(a.Offset, b.Offset)
 	})
-	return rep, rep.Problems[0].err
+	if len(sideProbs) == 0 {
+		return rep, rep.Problems[0].err
+	}
+	// The sidecar named the damaged volumes: the first problem found at an
+	// offset in one of them says most; else the sidecar's own.
+	flagged := map[string]bool{}
+	for _, de := range sideProbs {
+		flagged[de.File] = true
+	}
+	for _, p := range rep.Problems {
+		if p.Offset >= 0 && flagged[p.File] {
+			return rep, p.err
+		}
+	}
+	return rep, sideProbs[0]
+}
+
+// strays lists what interrupted writes left beside or inside a CTF the
+// bundle is (a directory, or a tar made by transfer), and the partial files
+// of an interrupted create of the same path.
+func strays(b *Bundle) []ctf.Stray {
+	var out []ctf.Stray
+	if len(b.Volumes) <= 1 {
+		out, _ = ctf.Strays(b.Path)
+	}
+	partial, _ := filepath.Glob(partialName(b.Path) + "*")
+	vols, _ := filepath.Glob(b.Path + ".[0-9]*.partial")
+	partial = append(partial, vols...)
+	for _, p := range partial {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			out = append(out, ctf.Stray{Path: p, Size: fi.Size()})
+		}
+	}
+	return out
 }
 
 func problem(de *DamageError, vol int) Problem {

@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/internal/lockfile"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -49,7 +51,17 @@ type CreateOptions struct {
 	MissingFrom *Inventory
 	// Jobs bounds how many blobs are re-hashed at once when resuming; <= 0 means 4.
 	Jobs int
+	// LockTimeout is how long Create waits while another writer creates
+	// the same bundle (each holds an OS lock on ".FILE.lock" beside it,
+	// which the kernel releases when the process dies); 0 fails at once
+	// with an error wrapping ErrLocked that names the holder's PID. The
+	// wait also ends with LockContext, when set.
+	LockTimeout time.Duration
+	LockContext context.Context
 }
+
+// ErrLocked: another writer is creating the same bundle.
+var ErrLocked = lockfile.ErrLocked
 
 // Writer writes a bundle. Create returns it empty: an oci.Store that holds
 // nothing, to plan a transfer against. Begin lays the bundle out for the
@@ -77,6 +89,7 @@ type Writer struct {
 	resumed  Resumed
 	closed   bool
 	side     *sidecarHasher // hashes the volumes for the sidecar while they are written
+	lock     *lockfile.Lock
 }
 
 var _ oci.Store = (*Writer)(nil)
@@ -98,18 +111,30 @@ func Create(path string, o CreateOptions) (*Writer, error) {
 	if o.VolumeSize < 0 {
 		return nil, fmt.Errorf("creating bundle %s: volume size %d", path, o.VolumeSize)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating bundle %s: %w", path, err)
+	}
+	ctx := o.LockContext
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Checked under the lock: a create that waited for another finds its
+	// bundle there.
+	l, err := lockfile.Acquire(ctx, path, max(o.LockTimeout, 0))
+	if err != nil {
+		return nil, fmt.Errorf("creating bundle %s: %w", path, err)
+	}
 	for _, p := range []string{path, path + ".000"} {
 		if _, err := os.Lstat(p); err == nil {
+			l.Release()
 			return nil, fmt.Errorf("creating bundle %s: %s: %w", path, p, fs.ErrExist)
 		}
 	}
 	if _, err := os.Lstat(journalName(path)); err == nil && !o.Resume {
+		l.Release()
 		return nil, fmt.Errorf("creating bundle %s: %s: %w", path, journalName(path), ErrPartialExists)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating bundle %s: %w", path, err)
-	}
-	return &Writer{path: path, o: o, done: map[v1.Hash]bool{}, inflight: map[v1.Hash]chan struct{}{}, leftOut: map[v1.Hash]HeldBlob{}}, nil
+	return &Writer{path: path, o: o, done: map[v1.Hash]bool{}, inflight: map[v1.Hash]chan struct{}{}, leftOut: map[v1.Hash]HeldBlob{}, lock: l}, nil
 }
 
 // Begin lays the bundle out for c and opens its files: new ones, or, when
@@ -654,6 +679,9 @@ func (w *Writer) Close() ([]Volume, error) {
 	if err := os.Remove(journalName(w.path)); err != nil {
 		return nil, fmt.Errorf("finishing bundle %s: %w", w.path, err)
 	}
+	if err := w.lock.Release(); err != nil {
+		return nil, fmt.Errorf("finishing bundle %s: %w", w.path, err)
+	}
 	return vols, nil
 }
 
@@ -662,13 +690,14 @@ func (w *Writer) Close() ([]Volume, error) {
 func (w *Writer) Abort() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.releaseLocked()
+	return errors.Join(w.releaseLocked(), w.lock.Release())
 }
 
 // Discard stops writing and removes the partial bundle and its journal.
 func (w *Writer) Discard() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	defer w.lock.Release()
 	err := w.releaseLocked()
 	if w.vols != nil {
 		for _, n := range w.vols.names {

@@ -130,6 +130,7 @@ func TestResumeRehashesAndRefetches(t *testing.T) {
 	if err := other.Begin(ctx, c); !errors.Is(err, ErrPlanChanged) {
 		t.Errorf("resume with another volume size: %v", err)
 	}
+	other.Abort()
 
 	w, err = Create(path, CreateOptions{VolumeSize: 200_000, Resume: true})
 	if err != nil {

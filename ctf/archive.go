@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/internal/lockfile"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -43,6 +45,9 @@ type options struct {
 	maxIndex   int64
 	maxExtract int64
 	tempDir    string
+
+	lockCtx     context.Context
+	lockTimeout time.Duration
 }
 
 // Option changes how Open, Create and OpenArtifactSet work.
@@ -88,11 +93,16 @@ type Archive struct {
 	format Format
 	opts   options
 
-	src     source
-	root    *os.Root    // the directory written to (directory CTF, tar staging); nil when read only
-	closers []io.Closer // closed by Close
-	tmpDir  string      // removed by Close: a tgz extracted, or a tar's staging directory
-	target  string      // the tar Close writes, for an archive made by Create(…, FormatTar)
+	src         source
+	root        *os.Root       // the directory written to (directory CTF, tar staging); nil when read only
+	closers     []io.Closer    // closed by Close
+	tmpDir      string         // removed by Close: a tgz extracted, or a tar's staging directory
+	target      string         // the tar Close writes, for an archive made by Create(…, FormatTar)
+	stageParent string         // where its staging directories are made
+	lock        *lockfile.Lock // the writer's lock of the target; nil when read only
+
+	reuse   map[v1.Hash]string // blobs interrupted runs staged, by digest: files in the staging directory's reuse/
+	reclaim Reclaim
 
 	mu      sync.RWMutex
 	idx     *index
@@ -138,7 +148,10 @@ func Open(path string, opts ...Option) (*Archive, error) {
 		return nil, fmt.Errorf("opening ctf %s: %w", path, err)
 	}
 	if fi.IsDir() {
-		return openDir(path, FormatDirectory, o, !o.readOnly)
+		if o.readOnly {
+			return openDir(path, FormatDirectory, o, false)
+		}
+		return openDirLocked(path, o)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -155,6 +168,9 @@ func Open(path string, opts ...Option) (*Archive, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, f)
+	if !o.readOnly {
+		a.reclaim = removeStaging(path, o)
+	}
 	return a, nil
 }
 
@@ -169,6 +185,27 @@ func openDir(path string, format Format, o options, writable bool) (*Archive, er
 	}
 	if err := a.load(); err != nil {
 		root.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openDirLocked opens directory CTF path for writing under the writer's
+// lock: the index is read once the lock is held, and what an interrupted
+// writer left is reclaimed.
+func openDirLocked(path string, o options) (*Archive, error) {
+	l, err := o.lock(path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := openDir(path, FormatDirectory, o, true)
+	if err != nil {
+		l.Release()
+		return nil, err
+	}
+	a.lock = l
+	if err := a.reclaimDir(context.Background()); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -264,41 +301,74 @@ func Create(path string, format Format, opts ...Option) (*Archive, error) {
 	o := makeOptions(opts)
 	switch format {
 	case FormatDirectory:
-		if err := os.Mkdir(path, 0o755); err != nil {
-			des, rerr := os.ReadDir(path)
-			if !errors.Is(err, fs.ErrExist) || rerr != nil || len(des) > 0 {
-				return nil, fmt.Errorf("creating ctf %s: %w", path, err)
-			}
-		}
-		if err := initDir(path); err != nil {
-			return nil, fmt.Errorf("creating ctf %s: %w", path, err)
-		}
-		return openDir(path, FormatDirectory, o, true)
-	case FormatTar:
-		if _, err := os.Lstat(path); err == nil {
-			return nil, fmt.Errorf("creating ctf %s: %w", path, fs.ErrExist)
-		}
-		dir := o.tempDir
-		if dir == "" {
-			dir = filepath.Dir(path)
-		}
-		stage, err := os.MkdirTemp(dir, "."+filepath.Base(path)+".staging-*")
+		l, err := o.lock(path)
 		if err != nil {
-			return nil, fmt.Errorf("creating ctf %s: %w", path, err)
-		}
-		if err := initDir(stage); err != nil {
-			os.RemoveAll(stage)
-			return nil, fmt.Errorf("creating ctf %s: %w", path, err)
-		}
-		a, err := openDir(stage, FormatTar, o, true)
-		if err != nil {
-			os.RemoveAll(stage)
 			return nil, err
 		}
-		a.path, a.tmpDir, a.target = path, stage, path
+		a, err := createDir(path, o)
+		if err != nil {
+			l.Release()
+			return nil, err
+		}
+		a.lock = l
+		return a, nil
+	case FormatTar:
+		l, err := o.lock(path)
+		if err != nil {
+			return nil, err
+		}
+		a, err := createTar(path, o)
+		if err != nil {
+			l.Release()
+			return nil, err
+		}
+		a.lock = l
+		if err := a.adoptStaging(a.stageParent); err != nil {
+			a.Abort()
+			return nil, err
+		}
 		return a, nil
 	}
 	return nil, fmt.Errorf("creating ctf %s: format %q: %w", path, format, oci.ErrUnsupported)
+}
+
+func createDir(path string, o options) (*Archive, error) {
+	if err := os.Mkdir(path, 0o755); err != nil {
+		des, rerr := os.ReadDir(path)
+		if !errors.Is(err, fs.ErrExist) || rerr != nil || len(des) > 0 {
+			return nil, fmt.Errorf("creating ctf %s: %w", path, err)
+		}
+	}
+	if err := initDir(path); err != nil {
+		return nil, fmt.Errorf("creating ctf %s: %w", path, err)
+	}
+	return openDir(path, FormatDirectory, o, true)
+}
+
+func createTar(path string, o options) (*Archive, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("creating ctf %s: %w", path, fs.ErrExist)
+	}
+	dir := o.tempDir
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	stage, err := os.MkdirTemp(dir, "."+filepath.Base(path)+".staging-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating ctf %s: %w", path, err)
+	}
+	if err := initDir(stage); err != nil {
+		os.RemoveAll(stage)
+		return nil, fmt.Errorf("creating ctf %s: %w", path, err)
+	}
+	a, err := openDir(stage, FormatTar, o, true)
+	if err != nil {
+		os.RemoveAll(stage)
+		return nil, err
+	}
+	a.path, a.tmpDir, a.target, a.stageParent = path, stage, path, dir
+	a.reuse = map[v1.Hash]string{}
+	return a, nil
 }
 
 func initDir(dir string) error {
@@ -448,6 +518,11 @@ func (a *Archive) Exists(ctx context.Context, repo string, d v1.Descriptor) (boo
 	if !validHex(d.Digest.Algorithm, d.Digest.Hex) {
 		return false, nil
 	}
+	if a.root != nil {
+		if err := a.reuseBlob(ctx, repo, d); err != nil {
+			return false, &oci.Error{Op: "exists", Ref: repo, Digest: d.Digest, Err: err}
+		}
+	}
 	size, ok, err := a.src.size(blobPath(d.Digest))
 	if err != nil {
 		return false, &oci.Error{Op: "exists", Ref: repo, Digest: d.Digest, Err: err}
@@ -490,6 +565,9 @@ func (a *Archive) Push(ctx context.Context, repo string, d v1.Descriptor, r io.R
 	if err != nil {
 		return fail(err)
 	}
+	if err := a.reuseBlob(ctx, repo, d); err != nil {
+		return fail(err)
+	}
 	name := blobPath(d.Digest)
 	size, have, err := a.src.size(name)
 	if err != nil {
@@ -499,7 +577,7 @@ func (a *Archive) Push(ctx context.Context, repo string, d v1.Descriptor, r io.R
 		if err := copyCtx(ctx, io.Discard, vr); err != nil {
 			return fail(err)
 		}
-	} else if err := a.writeBlob(ctx, name, vr); err != nil {
+	} else if err := a.writeBlob(ctx, name, tmpBlobName(d), vr); err != nil {
 		return fail(err)
 	}
 	if !oci.IsManifest(d.MediaType) {
@@ -516,8 +594,7 @@ func (a *Archive) Push(ctx context.Context, repo string, d v1.Descriptor, r io.R
 
 // writeBlob streams r into a temporary file in blobs/ and renames it to
 // name when r ended without error.
-func (a *Archive) writeBlob(ctx context.Context, name string, r io.Reader) (err error) {
-	tmp := BlobsDir + "/.tmp-" + randomSuffix()
+func (a *Archive) writeBlob(ctx context.Context, name, tmp string, r io.Reader) (err error) {
 	f, err := a.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -769,6 +846,7 @@ func (a *Archive) Abort() error {
 
 func (a *Archive) releaseLocked() error {
 	a.closed = true
+	a.dropReuseLocked()
 	var errs []error
 	for _, c := range a.closers {
 		errs = append(errs, c.Close())
@@ -776,6 +854,7 @@ func (a *Archive) releaseLocked() error {
 	if a.tmpDir != "" {
 		errs = append(errs, os.RemoveAll(a.tmpDir))
 	}
+	errs = append(errs, a.lock.Release())
 	return errors.Join(errs...)
 }
 

@@ -205,6 +205,9 @@ func TestKillBundleCreateAndImport(t *testing.T) {
 				continue
 			}
 			w.run("bundle", "create", src, "-o", got, "--resume")
+			if left := leftovers(t, got); len(left) > 0 {
+				t.Fatalf("kill %d after %v, then resumed: left behind %v", i, d, left)
+			}
 		}
 		if gotBytes, _ := os.ReadFile(got); !bytes.Equal(gotBytes, wantBytes) {
 			t.Fatalf("killed after %v and resumed, the bundle (%d bytes) differs from an uninterrupted one (%d bytes)", d, len(gotBytes), len(wantBytes))
@@ -232,4 +235,21 @@ func TestKillBundleCreateAndImport(t *testing.T) {
 	}
 	t.Logf("RELIABILITY test=kill-bundle-create seeds=%d kills=%d survived=%d", killSeeds, kills, kills)
 	t.Logf("RELIABILITY test=kill-bundle-import seeds=%d kills=%d survived=%d", killSeeds, importKills, importKills)
+}
+
+// leftovers lists the files beside bundle other than the bundle and its
+// sidecar: partial files, journals, locks.
+func leftovers(t *testing.T, bundle string) []string {
+	t.Helper()
+	dir, base := filepath.Dir(bundle), filepath.Base(bundle)
+	var out []string
+	for _, pat := range []string{base + "*", "." + base + "*"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, p := range m {
+			if n := filepath.Base(p); n != base && n != base+".sha256" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

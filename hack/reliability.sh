@@ -12,6 +12,7 @@ fuzztime=${FUZZTIME:-60s}
 
 FERRY_FAULT_SEEDS=$seeds go test -count=1 -run 'TestFaults' -v ./transfer/ | grep 'RELIABILITY' >>"$log"
 go test -count=1 -run 'TestKill' -v ./e2e/ | grep 'RELIABILITY' >>"$log"
+FERRY_RACE_SEEDS=${RACE_SEEDS:-20} go test -count=1 -run 'TestConcurrentWriters|TestTagPageBomb|TestInterruptIsNotDamage' -v ./e2e/ | grep 'RELIABILITY' >>"$log"
 go test -count=1 -run 'TestHostileDocuments' -v ./localize/ | grep 'RELIABILITY' >>"$log"
 hostile=$(go test -count=1 -run 'Hostile|Refuse|Bad|Damaged|Volume|Flipped|Corrupt|Unsafe|Bomb' -v ./ctf/ ./bundle/ ./component/... ./localize/ ./gitops/ 2>&1 |
 	grep -cE '^\s*--- PASS' || true)
@@ -28,6 +29,18 @@ fuzz=$(FUZZTIME=$fuzztime ./hack/fuzz.sh 2>&1 | awk '$1=="fuzz:" && ($4=="ok" ||
 	echo "| interruption (SIGKILL at a random moment) | kills | runs ending as an uninterrupted run |"
 	echo "|---|--:|--:|"
 	{ grep -E 'test=kill-' "$log" || true; } | sed -E 's/.*test=(kill-[a-z-]+) seeds=[0-9]+ kills=([0-9]+) survived=([0-9]+).*/| \1 | \2 | \3 |/'
+	echo
+	echo "| two writers of one path at once (seeded) | races | both written | one failed, saying why | exit 0 with a loss |"
+	echo "|---|--:|--:|--:|--:|"
+	{ grep -E 'test=race-' "$log" || true; } | sed -E 's/.*test=race-([a-z-]+) seeds=([0-9]+) both-written=([0-9]+) failed-clearly=([0-9]+) lost=([0-9]+).*/| \1 | \2 | \3 | \4 | \5 |/'
+	echo
+	echo "| a registry's lying tag pages (\`component get\`, real binary) | pages requested | peak RSS |"
+	echo "|---|--:|--:|"
+	{ grep -E 'test=tag-pages-' "$log" || true; } | sed -E 's/.*test=tag-pages-([a-z]+) requests=([0-9]+) rss-mib=([0-9]+).*/| \1 | \2 | \3 MiB |/'
+	echo
+	echo "| SIGINT during \`bundle import\` | tries | interrupted (exit 130) | called the bundle damaged |"
+	echo "|---|--:|--:|--:|"
+	{ grep -E 'test=interrupt-' "$log" || true; } | sed -E 's/.*test=interrupt-([a-z-]+) tries=([0-9]+) interrupted=([0-9]+) called-damaged=([0-9]+).*/| \1 | \2 | \3 | \4 |/'
 	echo
 	echo "Hostile inputs: $hostile tests of refused archives, documents, volumes and references passed (ctf, bundle, component, localize, gitops); hostile documents:"
 	echo

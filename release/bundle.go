@@ -77,7 +77,7 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 		}
 		return &BundleResult{Result: Result{Plan: plan, Source: src.Spec.String(), Target: file}, File: file}, nil
 	}
-	w, err := createBundle(file, o, bo)
+	w, err := createBundle(ctx, file, o, bo)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func CreateBundleFromPlan(ctx context.Context, p *PlanFile, o Options, bo Bundle
 	}
 	defer src.Close()
 	defer sources.Close()
-	w, err := createBundle(p.Target, o, bo)
+	w, err := createBundle(ctx, p.Target, o, bo)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +130,11 @@ func CreateBundleFromPlan(ctx context.Context, p *PlanFile, o Options, bo Bundle
 	return res, nil
 }
 
-func createBundle(file string, o Options, bo BundleOptions) (*bundle.Writer, error) {
-	return bundle.Create(file, bundle.CreateOptions{VolumeSize: bo.VolumeSize, Resume: bo.Resume, MissingFrom: bo.MissingFrom, Jobs: o.Jobs})
+// createBundle prepares the bundle file: another create of the same file
+// is waited for up to o.Repository.LockTimeout.
+func createBundle(ctx context.Context, file string, o Options, bo BundleOptions) (*bundle.Writer, error) {
+	return bundle.Create(file, bundle.CreateOptions{VolumeSize: bo.VolumeSize, Resume: bo.Resume, MissingFrom: bo.MissingFrom, Jobs: o.Jobs,
+		LockTimeout: o.Repository.LockTimeout, LockContext: ctx})
 }
 
 // planBundle plans the versions into the empty bundle target.

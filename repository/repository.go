@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"regexp"
+	"time"
 
 	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/component"
@@ -45,6 +47,14 @@ type Options struct {
 	Bundle bool
 	// Selection selects versions by semver constraint (see Versions).
 	Selection Selection
+	// LockTimeout is how long a writer of a CTF archive waits while another
+	// run writes it (ctf.WaitForLock, until the context of Open ends), and
+	// release's bundle creates wait for another create of the same file; 0
+	// fails at once, naming the other run's PID.
+	LockTimeout time.Duration
+	// Logger is told what a writer reclaimed of an interrupted write of the
+	// same CTF archive (ctf.Archive.Reclaimed); nil means nobody.
+	Logger *slog.Logger
 }
 
 // Repository is an opened component repository. Close commits what was
@@ -59,6 +69,7 @@ type Repository struct {
 	archive  *ctf.Archive  // nil for a registry
 	registry *remote.Store // the registry client of Options.Registry, or made for a registry
 	sel      Selection     // Options.Selection
+	log      *slog.Logger  // Options.Logger
 }
 
 // Registry returns the registry client the repository was opened with
@@ -100,13 +111,16 @@ func OpenRepo(ctx context.Context, spec component.Repo, o Options) (r *Repositor
 		}
 		return &Repository{Repository: ocireg.New(b.Archive, ""), Spec: spec, Bundle: b, archive: b.Archive, registry: o.Registry}, nil
 	}
-	var opts []ctf.Option
+	opts := []ctf.Option{ctf.WaitForLock(ctx, o.LockTimeout)}
 	if !o.Write {
 		opts = append(opts, ctf.ReadOnly())
 	}
 	a, err := ctf.Open(spec.Path, opts...)
 	if errors.Is(err, fs.ErrNotExist) && o.Write {
-		a, err = ctf.Create(spec.Path, spec.ArchiveFormat())
+		a, err = ctf.Create(spec.Path, spec.ArchiveFormat(), opts...)
+		if errors.Is(err, fs.ErrExist) { // made by the writer this one waited for
+			a, err = ctf.Open(spec.Path, opts...)
+		}
 	}
 	if errors.Is(err, fs.ErrNotExist) && !o.Write {
 		return nil, fmt.Errorf("opening %s: %w", spec, noArchive{err})
@@ -114,7 +128,7 @@ func OpenRepo(ctx context.Context, spec component.Repo, o Options) (r *Repositor
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", spec, err)
 	}
-	return &Repository{Repository: ocireg.New(a, ""), Spec: spec, archive: a, registry: o.Registry}, nil
+	return &Repository{Repository: ocireg.New(a, ""), Spec: spec, archive: a, registry: o.Registry, log: o.Logger}, nil
 }
 
 // noArchive is the error of a missing archive: errors.Is(err, ErrNoArchive).
@@ -164,7 +178,12 @@ func (r *Repository) Close() error {
 	if r.archive == nil {
 		return nil
 	}
-	return r.archive.Close()
+	err := r.archive.Close()
+	if rc := r.archive.Reclaimed(); rc != (ctf.Reclaim{}) && r.log != nil {
+		r.log.Info("an interrupted write of "+r.Spec.Path+" left files behind: blobs whose digest checked out were reused, the rest removed",
+			"reused", rc.Reused, "reusedBytes", rc.ReusedBytes, "removed", rc.Removed, "removedBytes", rc.RemovedBytes)
+	}
+	return err
 }
 
 // Abort discards what was written since Open (a CTF tar stays as it was)

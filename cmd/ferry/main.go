@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,6 +18,8 @@ import (
 var startProfile = func() func() { return func() {} }
 
 func main() {
+	log.SetFlags(0)
+	log.SetOutput(cli.StdLog(os.Stderr))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	endProfile := startProfile()
 	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)

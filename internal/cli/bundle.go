@@ -123,6 +123,7 @@ wrote are carried as they are, index and digests included. See docs/ocm-interop.
 		},
 	}
 	f := cmd.Flags()
+	g.lock.addFlags(f)
 	// -o names the file here, as in 'ferry inventory'; the summary is a table.
 	f.StringVarP(&o.file, "output", "o", "", "the bundle file to write")
 	f.StringVar(&o.split, "split", "", "cut the bundle into volumes of this size (4GiB, 700MB, 1000000)")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/release"
@@ -48,6 +49,7 @@ everything it left out; import names what is missing otherwise.`,
 		},
 	}
 	f := cmd.Flags()
+	g.lock.addFlags(f)
 	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
 	f.IntVar(&o.jobs, "jobs", 8, "blobs pushed at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
@@ -69,7 +71,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	res, err := release.Import(ctx, file, dstArg, ro)
 	bar.stop()
 	if err != nil {
-		return importHint(err, file)
+		return importHint(ctx, err, file)
 	}
 	if err := g.promoted(res, o.drift.check); err != nil || o.drift.check {
 		return err
@@ -77,8 +79,14 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	return g.printReport(res.Report, o.reportFile)
 }
 
-// importHint says what to do after a failed import.
-func importHint(err error, file string) error {
+// importHint says what to do after a failed import. The bundle is called
+// damaged only when a digest or size does not match, an entry is malformed
+// or a blob is missing from it; an interruption (however the read it cut
+// short failed) is never damage.
+func importHint(ctx context.Context, err error, file string) error {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return err
+	}
 	var (
 		de *release.DamagedError
 		le *release.LeftOutError
@@ -93,7 +101,9 @@ func importHint(err error, file string) error {
 		return withHint(err, "the bundle is damaged or incomplete: run 'ferry bundle verify %s' for details, and bring the bundle (or the volume named) again", file)
 	case errors.As(err, &le):
 		return withHint(err, "import the bundles this one builds on first, or create a full bundle (without --missing-from)")
-	case errors.As(err, &re) && (errors.Is(err, oci.ErrDigestMismatch) || errors.Is(err, oci.ErrSizeMismatch) || errors.As(err, &oe) && oe.Side == oci.Source):
+	case errors.As(err, &re) && bundle.IsDamage(err):
+		return withHint(exitcode.Mark(err, exitcode.Damaged), "the bundle is damaged; nothing was tagged: run 'ferry bundle verify %s' to see where, and bring it again", file)
+	case errors.As(err, &re) && errors.As(err, &oe) && oe.Side == oci.Source && errors.Is(err, oci.ErrNotFound):
 		return withHint(err, "the bundle is damaged; nothing was tagged: run 'ferry bundle verify %s' to see where, and bring it again", file)
 	}
 	return verifyHint(err)

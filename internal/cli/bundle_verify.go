@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 
 func newBundleVerifyCmd(g *globals) *cobra.Command {
 	var jobs int
+	var volume bool
 	cmd := &cobra.Command{
 		Use:   "verify FILE",
 		Short: "Check every blob, volume and reference of a bundle",
@@ -20,14 +22,29 @@ func newBundleVerifyCmd(g *globals) *cobra.Command {
 checks the volumes against FILE.sha256, checks that every manifest's children
 and every component version's local blobs and images are there (or, for a
 differential bundle, were left out on purpose), and that ferry's metadata agrees
-with the archive. It exits 1 naming the first damaged file and the offset in it.`,
+with the archive. The sidecar is checked first, so damage anywhere in a volume
+is put on that volume. It exits 4 naming the first damaged file and the offset
+in it. Files an interrupted write left beside or in a CTF are listed as strays.
+
+With --volume, FILE is one volume (FILE.NNN), checked against FILE.sha256 alone:
+the other volumes need not be there yet.`,
 		Example: `  ferry bundle verify podinfo.tar
-  ferry bundle verify podinfo.tar.000 -o json`,
+  ferry bundle verify podinfo.tar.000 -o json
+  ferry bundle verify podinfo.tar.001 --volume`,
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := bundle.Verify(cmd.Context(), args[0], bundle.VerifyOptions{Jobs: jobs})
-			if perr := g.printVerified(rep, err == nil); perr != nil {
+			verify := func() (*bundle.Report, error) {
+				return bundle.Verify(cmd.Context(), args[0], bundle.VerifyOptions{Jobs: jobs})
+			}
+			if volume {
+				verify = func() (*bundle.Report, error) { return bundle.VerifyVolume(cmd.Context(), args[0]) }
+			}
+			rep, err := verify()
+			if perr := g.printVerified(rep, err == nil, volume); perr != nil {
 				return perr
+			}
+			if errors.Is(err, bundle.ErrNoSidecar) {
+				return withHint(err, "keep the sidecar (the .sha256 file made with the bundle) beside the volume, or verify the whole bundle")
 			}
 			if err != nil {
 				return bundleHint(fmt.Errorf("verifying %s: %w", args[0], err), args[0])
@@ -36,11 +53,12 @@ with the archive. It exits 1 naming the first damaged file and the offset in it.
 		},
 	}
 	cmd.Flags().IntVar(&jobs, "jobs", 4, "blobs hashed at once")
+	cmd.Flags().BoolVar(&volume, "volume", false, "check FILE, one volume, against the sidecar alone")
 	return cmd
 }
 
 // printVerified prints what bundle verify checked and found.
-func (g *globals) printVerified(rep *bundle.Report, ok bool) error {
+func (g *globals) printVerified(rep *bundle.Report, ok, volume bool) error {
 	return g.print(rep, func(t *tableWriter) {
 		if len(rep.Volumes) > 0 {
 			t.row("FILE", "SIZE", "SHA256", "")
@@ -64,9 +82,14 @@ func (g *globals) printVerified(rep *bundle.Report, ok bool) error {
 			}
 			t.row(fmt.Sprintf("DAMAGED %s%s %s: %s", p.File, at, p.Entry, p.Error))
 		}
+		for _, s := range rep.Strays {
+			t.row(fmt.Sprintf("STRAY %s (%s): left by an interrupted write; the next write to this CTF reuses or removes it", s.Path, human.Bytes(s.Size)))
+		}
 		what := []string{fmt.Sprintf("%s (%s) hashed", human.Count(rep.Blobs, "blob"), human.Bytes(rep.Bytes)),
 			fmt.Sprintf("%s and %s checked", human.Count(rep.Manifests, "manifest"), human.Count(rep.Components, "component version"))}
-		if rep.Sidecar {
+		if volume {
+			what = []string{"the volume matches the sidecar"}
+		} else if rep.Sidecar {
 			what = append(what, "volumes match the sidecar")
 		}
 		if rep.LeftOut > 0 {
@@ -130,6 +153,9 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 				t.row(line)
 				if in.LeftOut > 0 {
 					t.row(fmt.Sprintf("differential: %s (%s) left out, held by %s", human.Count(in.LeftOut, "blob"), human.Bytes(in.LeftOutBytes), in.LeftOutBase))
+				}
+				for _, s := range in.Strays {
+					t.row(fmt.Sprintf("stray: %s (%s), left by an interrupted write; the next write to this CTF reuses or removes it", s.Path, sizeString(s.Size)))
 				}
 			})
 		},

@@ -55,6 +55,7 @@ is given, or SOURCE_DATE_EPOCH is set (reproducible builds).`,
 		},
 	}
 	f := cmd.Flags()
+	g.lock.addFlags(f)
 	f.StringVarP(&o.file, "file", "f", "component-constructor.yaml", "the component constructor file")
 	f.StringVar(&o.to, "to", "", "repository to write to: a registry path or a CTF archive (required)")
 	f.StringArrayVar(&o.vars, "var", nil, "NAME=VALUE for ${NAME} in the constructor (repeatable; the environment is used too)")

@@ -49,6 +49,7 @@ signature. 'ocm verify componentversion' accepts the result.`,
 	cmd.Flags().StringVar(&f.algorithm, "algorithm", "RSASSA-PKCS1-V1_5", "signature algorithm: RSASSA-PKCS1-V1_5 or RSASSA-PSS")
 	cmd.Flags().StringVar(&f.hash, "hash", "SHA-256", "hash algorithm: SHA-256 or SHA-512")
 	cmd.Flags().StringVar(&f.normalisation, "normalisation", "", "descriptor normalisation: jsonNormalisation/v1, v2, v3 or v4alpha1 (default: v4alpha1 for a version the OCM v2 CLI wrote or one in its layout, else v3)")
+	g.lock.addFlags(cmd.Flags())
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/internal/exitcode"
+	"github.com/ferry-oci/ferry/internal/lockfile"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/release"
@@ -121,6 +122,8 @@ func hintFor(err error, resumes bool) string {
 		return "run the same command again when you are ready"
 	case oci.Temporary(err) && resumes:
 		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy), then run the same command again; it resumes where it stopped", host)
+	case errors.Is(err, lockfile.ErrLocked):
+		return "another run is writing the same path: wait for it to end, or pass --lock-timeout 10m to wait for it; a lock left by a run that was killed is released by the system"
 	case oci.Temporary(err):
 		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy) and try again", host)
 	case errors.As(err, &nf):

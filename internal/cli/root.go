@@ -20,6 +20,7 @@ type globals struct {
 	verbosity  int    // -v count
 	noProgress bool
 	registry   registryFlags
+	lock       lockFlags
 
 	semver    string // --semver, on the commands that expand references (see selection)
 	selMu     sync.Mutex

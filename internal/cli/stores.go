@@ -8,13 +8,13 @@ import (
 )
 
 // repoOptions are the options of every repository a run opens: one
-// registry client for the run, and --plain-http.
+// registry client for the run, --plain-http and --lock-timeout.
 func (g *globals) repoOptions() (repository.Options, error) {
 	s, err := g.remoteStore()
 	if err != nil {
 		return repository.Options{}, err
 	}
-	return repository.Options{Registry: s, PlainHTTP: g.registry.plainHTTP, Selection: g.selection()}, nil
+	return repository.Options{Registry: s, PlainHTTP: g.registry.plainHTTP, Selection: g.selection(), LockTimeout: g.lock.timeout, Logger: g.logger()}, nil
 }
 
 // openRepo opens spec for reading, or with write for writing (creating a

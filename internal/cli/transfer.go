@@ -88,6 +88,7 @@ longer holds a planned digest stops the run before anything is written.`,
 		},
 	}
 	f := cmd.Flags()
+	g.lock.addFlags(f)
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "transfer referenced component versions too, each once")
 	f.BoolVar(&o.byReference, "by-reference", false, "copy only local blobs; keep accesses to images in other registries as they are")
 	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")

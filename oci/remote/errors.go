@@ -18,6 +18,10 @@ import (
 	"github.com/ferry-oci/ferry/oci"
 )
 
+// ErrListLoop: a registry's tag or repository listing links back to a
+// page already read.
+var ErrListLoop = errors.New("the listing's pages loop")
+
 // RequestError is a request to a registry that failed: either the registry
 // answered with an error status (Status is set, Err is the oci sentinel that
 // fits or nil), or no answer came (Status is 0, Err says why: a TLS,

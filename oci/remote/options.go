@@ -24,6 +24,11 @@ const (
 	// DefaultBackoff is the wait before the first retry without WithRetry;
 	// it doubles with each further retry.
 	DefaultBackoff = 250 * time.Millisecond
+	// DefaultListBudget is how many bytes one tag or repository listing
+	// may read from a registry, all pages together, and keep (each name's
+	// bytes and 16 more), without WithListBudget: some 100,000 tags of 20
+	// characters, and well within a small machine's memory.
+	DefaultListBudget = 8 << 20
 )
 
 // Option configures a Store. Options are checked together in New, so a
@@ -43,6 +48,7 @@ type settings struct {
 	backoff            time.Duration
 	transport          http.RoundTripper
 	logger             *slog.Logger
+	listBudget         int64
 }
 
 // WithRegistryConfig reads credentials from the Docker config.json at path,
@@ -177,9 +183,22 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithListBudget bounds what one listing of tags or repositories may read
+// from a registry, all pages together, and keep, in bytes (n > 0). Default:
+// DefaultListBudget.
+func WithListBudget(n int64) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return fmt.Errorf("list budget: %d bytes, want more than 0", n)
+		}
+		s.listBudget = n
+		return nil
+	}
+}
+
 // build applies opts and checks the rules between them.
 func build(opts []Option) (*settings, error) {
-	s := &settings{userAgent: DefaultUserAgent, maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff}
+	s := &settings{userAgent: DefaultUserAgent, maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, listBudget: DefaultListBudget}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -76,6 +76,7 @@ func New(opts ...Option) (*Store, error) {
 			maxAttempts: s.maxAttempts,
 			backoff:     s.backoff,
 			log:         s.logger,
+			listBudget:  s.listBudget,
 		},
 		keychain:  kc,
 		manifests: newManifestCache(),
@@ -727,7 +728,11 @@ var pageSize = 1000
 const maxPages = 10000
 
 // Tags lists the tags of repo, following the registry's pagination. A
-// repository that does not exist has none.
+// repository that does not exist has none. The pages are read one at a
+// time and decoded as they stream, within the listing budget
+// (WithListBudget): a registry that sends more, or links back to a page
+// already read, gets an error naming it (wrapping oci.ErrTooLarge or
+// ErrListLoop) instead of the memory of the machine.
 func (s *Store) Tags(ctx context.Context, repo string) ([]string, error) {
 	fail := func(err error) ([]string, error) { return nil, opError("list", repo, v1.Hash{}, err) }
 	rn, err := s.parseRepo(repo)
@@ -738,22 +743,15 @@ func (s *Store) Tags(ctx context.Context, repo string) ([]string, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var page struct {
-		Tags []string `json:"tags"`
-	}
-	var tags []string
-	err = s.paginate(ctx, c, rn.host, "/v2/"+rn.path+"/tags/list", &page, func() {
-		tags = append(tags, page.Tags...)
-		page.Tags = nil
+	tags := []string{}
+	err = s.paginate(ctx, c, rn.host, "/v2/"+rn.path+"/tags/list", "tags", func(tag string) {
+		tags = append(tags, tag)
 	})
 	if errors.Is(err, oci.ErrNotFound) {
 		return []string{}, nil
 	}
 	if err != nil {
 		return fail(err)
-	}
-	if tags == nil {
-		tags = []string{}
 	}
 	return tags, nil
 }
@@ -762,7 +760,7 @@ func (s *Store) Tags(ctx context.Context, repo string) ([]string, error) {
 // "127.0.0.1:5000"), each with the host in front as Store methods take
 // them. Registries may restrict or not offer the catalog API: errors then
 // wrap oci.ErrUnauthorized, oci.ErrDenied, oci.ErrNotFound or
-// oci.ErrUnsupported.
+// oci.ErrUnsupported. The listing is bounded as Tags' is.
 func (s *Store) Catalog(ctx context.Context, registry string) ([]string, error) {
 	fail := func(err error) ([]string, error) { return nil, opError("list", registry, v1.Hash{}, err) }
 	reg, err := s.registry(registry)
@@ -773,15 +771,9 @@ func (s *Store) Catalog(ctx context.Context, registry string) ([]string, error) 
 	if err != nil {
 		return fail(err)
 	}
-	var page struct {
-		Repositories []string `json:"repositories"`
-	}
 	repos := []string{}
-	err = s.paginate(ctx, c, registry, "/v2/_catalog", &page, func() {
-		for _, r := range page.Repositories {
-			repos = append(repos, registry+"/"+r)
-		}
-		page.Repositories = nil
+	err = s.paginate(ctx, c, registry, "/v2/_catalog", "repositories", func(r string) {
+		repos = append(repos, registry+"/"+r)
 	})
 	if err != nil {
 		return fail(err)
@@ -805,10 +797,21 @@ func (l catalogLister) Repositories(ctx context.Context) ([]string, error) {
 }
 
 // paginate GETs path?n=pageSize and then every page its Link headers name
-// (rel="next"), decoding each into v and calling each after each page.
-func (s *Store) paginate(ctx context.Context, c *client, host, path string, v any, each func()) error {
+// (rel="next"), streaming the strings of each page's field (an array) to
+// each. Every byte of every page, and every string kept (its length and a
+// string header's 16 bytes), counts against the store's listing budget; a
+// page URL seen before is a loop.
+func (s *Store) paginate(ctx context.Context, c *client, host, path, field string, each func(string)) error {
 	next := c.url(path) + "?n=" + strconv.Itoa(pageSize)
+	budget := s.core.listBudget
+	seen := map[string]bool{}
 	for range maxPages {
+		if seen[next] {
+			u, _ := url.Parse(next)
+			return &RequestError{Host: host, Method: http.MethodGet, Path: path,
+				Err: fmt.Errorf("%w: the registry links back to %s, a page already read", ErrListLoop, redactURL(u))}
+		}
+		seen[next] = true
 		req, err := c.newRequest(ctx, http.MethodGet, next, nil)
 		if err != nil {
 			return err
@@ -820,18 +823,126 @@ func (s *Store) paginate(ctx context.Context, c *client, host, path string, v an
 		if resp.StatusCode != http.StatusOK {
 			return responseError(host, resp)
 		}
-		err = decodeJSON(resp, v)
+		err = decodeList(resp.Body, field, &budget, each)
+		resp.Body.Close()
+		if errors.Is(err, oci.ErrTooLarge) {
+			return &RequestError{Host: host, Method: req.Method, Path: req.URL.Path,
+				Err: fmt.Errorf("the listing is larger than the %d bytes ferry reads: %w", s.core.listBudget, err)}
+		}
 		if err != nil {
 			return &RequestError{Host: host, Method: req.Method, Path: req.URL.Path, Err: err}
 		}
-		each()
 		n, ok := nextLink(resp)
 		if !ok {
 			return nil
 		}
 		next = n
 	}
-	return fmt.Errorf("listing %s: more than %d pages", path, maxPages)
+	return &RequestError{Host: host, Method: http.MethodGet, Path: path,
+		Err: fmt.Errorf("more than %d pages: %w", maxPages, oci.ErrTooLarge)}
+}
+
+// decodeList reads a JSON object from r as it streams and passes each
+// string of the array under field to each; other members are skipped. The
+// bytes read and the strings kept are taken from *budget; going below zero
+// is an error wrapping oci.ErrTooLarge. A null or missing field is an empty
+// list.
+func decodeList(r io.Reader, field string, budget *int64, each func(string)) error {
+	cr := &budgetReader{r: r, left: budget}
+	dec := json.NewDecoder(cr)
+	tok, err := dec.Token()
+	if err != nil {
+		return listErr(cr, err)
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("the answer is not a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return listErr(cr, err)
+		}
+		key, _ := tok.(string)
+		if key != field {
+			if err := skipValue(dec); err != nil {
+				return listErr(cr, err)
+			}
+			continue
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return listErr(cr, err)
+		}
+		if tok == nil {
+			continue
+		}
+		if tok != json.Delim('[') {
+			return fmt.Errorf("%q is not a list", field)
+		}
+		for dec.More() {
+			var v string
+			if err := dec.Decode(&v); err != nil {
+				return listErr(cr, fmt.Errorf("%q: %w", field, err))
+			}
+			*budget -= int64(len(v)) + 16
+			if *budget < 0 {
+				return oci.ErrTooLarge
+			}
+			each(v)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return listErr(cr, err)
+		}
+	}
+	return nil
+}
+
+// skipValue reads past the next value of dec, however nested.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+func listErr(cr *budgetReader, err error) error {
+	if cr.over {
+		return oci.ErrTooLarge
+	}
+	return err
+}
+
+// budgetReader reads from r while *left stays positive, taking what it
+// reads from *left.
+type budgetReader struct {
+	r    io.Reader
+	left *int64
+	over bool
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if *b.left <= 0 {
+		b.over = true
+		return 0, oci.ErrTooLarge
+	}
+	if int64(len(p)) > *b.left {
+		p = p[:*b.left]
+	}
+	n, err := b.r.Read(p)
+	*b.left -= int64(n)
+	return n, err
 }
 
 // decodeJSON decodes resp's body, bounded by oci.MaxManifestBytes, into v

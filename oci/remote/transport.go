@@ -38,6 +38,7 @@ type core struct {
 	maxAttempts int
 	backoff     time.Duration
 	log         *slog.Logger
+	listBudget  int64        // bytes a tag or repository listing may read and keep
 	requests    atomic.Int64 // requests sent, every attempt counted
 }
 
@@ -71,7 +72,12 @@ func (c *core) RoundTrip(req *http.Request) (*http.Response, error) {
 			// body cut short (a reset, a truncated manifest or tag list) is
 			// asked for again like a failed request. Blobs of unknown or
 			// larger size stream to the caller, whose copy is retried whole.
-			err = bufferSmallBody(r, resp)
+			if err = bufferSmallBody(r, resp); err != nil {
+				// The body is closed. A round tripper returns an answer or an
+				// error, never both: net/http would log the pair on its own,
+				// outside ferry's logs.
+				resp = nil
+			}
 		}
 		if !replayable || attempt >= c.maxAttempts {
 			return resp, err
