@@ -125,41 +125,46 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
 			if err != nil {
 				return fmt.Errorf("inspecting %s: %w", args[0], err)
 			}
-			return g.print(in, func(t *tableWriter) {
-				t.row("COMPONENT", "VERSION", "RESOURCE", "TYPE", "ACCESS", "SIZE")
-				for _, c := range in.Components {
-					for _, r := range c.Resources {
-						t.row(c.Name, c.Version, r.Name, r.Type, r.Access+" "+r.Ref, sizeString(r.Size))
-					}
-				}
-				t.row("")
-				t.row("IMAGE", "DIGEST", "PLATFORMS", "SIZE")
-				for _, im := range in.Images {
-					name := im.Repository + ":" + im.Tag
-					if im.Tag == "" {
-						name = im.Repository + " (in the version's index)"
-					}
-					t.row(name, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
-				}
-				t.row("")
-				if printSignatures(t, in) {
-					t.row("")
-				}
-				line := fmt.Sprintf("%s in %s; %s (%s); images alone would take %s, storing shared blobs once saves %s",
-					human.Bytes(in.Size), human.Count(max(1, len(in.Volumes)), "file"), human.Count(in.Blobs, "blob"), human.Bytes(in.BlobBytes), human.Bytes(in.ImageBytes), human.Bytes(in.Saved))
-				if in.Tool != "" {
-					line += "; written by " + in.Tool
-				}
-				t.row(line)
-				if in.LeftOut > 0 {
-					t.row(fmt.Sprintf("differential: %s (%s) left out, held by %s", human.Count(in.LeftOut, "blob"), human.Bytes(in.LeftOutBytes), in.LeftOutBase))
-				}
-				for _, s := range in.Strays {
-					t.row(fmt.Sprintf("stray: %s (%s), left by an interrupted write; the next write to this CTF reuses or removes it", s.Path, sizeString(s.Size)))
-				}
-			})
+			return g.printInspected(in)
 		},
 	}
+}
+
+// printInspected prints what bundle inspect found.
+func (g *globals) printInspected(in *bundle.Inspection) error {
+	return g.print(in, func(t *tableWriter) {
+		t.row("COMPONENT", "VERSION", "RESOURCE", "TYPE", "ACCESS", "SIZE")
+		for _, c := range in.Components {
+			for _, r := range c.Resources {
+				t.row(c.Name, c.Version, r.Name, r.Type, r.Access+" "+r.Ref, sizeString(r.Size))
+			}
+		}
+		t.row("")
+		t.row("IMAGE", "DIGEST", "PLATFORMS", "SIZE")
+		for _, im := range in.Images {
+			name := im.Repository + ":" + im.Tag
+			if im.Tag == "" {
+				name = im.Repository + " (in the version's index)"
+			}
+			t.row(name, im.Digest.String(), strings.Join(im.Platforms, ","), sizeString(im.Size))
+		}
+		t.row("")
+		if printSignatures(t, in) {
+			t.row("")
+		}
+		line := fmt.Sprintf("%s in %s; %s (%s); images alone would take %s, storing shared blobs once saves %s",
+			human.Bytes(in.Size), human.Count(max(1, len(in.Volumes)), "file"), human.Count(in.Blobs, "blob"), human.Bytes(in.BlobBytes), human.Bytes(in.ImageBytes), human.Bytes(in.Saved))
+		if in.Tool != "" {
+			line += "; written by " + in.Tool
+		}
+		t.row(line)
+		if in.LeftOut > 0 {
+			t.row(fmt.Sprintf("differential: %s (%s) left out, held by %s", human.Count(in.LeftOut, "blob"), human.Bytes(in.LeftOutBytes), in.LeftOutBase))
+		}
+		for _, s := range in.Strays {
+			t.row(fmt.Sprintf("stray: %s (%s), left by an interrupted write; the next write to this CTF reuses or removes it", s.Path, sizeString(s.Size)))
+		}
+	})
 }
 
 // printSignatures prints the signatures of a bundle's component versions

@@ -103,10 +103,7 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 		g.printFindings(res.Coverage.Unlocalized)
 	}
 	if o.diff {
-		for _, name := range res.Changed {
-			fmt.Fprint(g.stdout, localize.Diff(name, res.Original[name], res.Files[name]))
-		}
-		return nil
+		return g.printDiff(res)
 	}
 	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed}, func(t *tableWriter) {
 		t.row(fmt.Sprintf("localized %s: %s in %s rewritten; %s checked, all name copies",
@@ -121,6 +118,16 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 			}
 		}
 	})
+}
+
+// printDiff prints a unified diff of what localize changed.
+func (g *globals) printDiff(res *release.Localized) error {
+	for _, name := range res.Changed {
+		if _, err := fmt.Fprint(g.stdout, localize.Diff(name, res.Original[name], res.Files[name])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // localizeOptions reads the flags: the reference, the rules, where the
