@@ -90,9 +90,9 @@ func TestFirstHour(t *testing.T) {
 	})
 
 	t.Run("docs: serve names the drivers it has", func(t *testing.T) {
-		help := run("serve", "--help")
-		if strings.Contains(help, "any storage") || !strings.Contains(strings.Join(strings.Fields(help), " "), "drivers this build registers ("+strings.Join(serve.Drivers(), ", ")+")") {
-			t.Errorf("serve --help: %s", help)
+		help := strings.Join(strings.Fields(run("serve", "--help")), " ")
+		if strings.Contains(help, "any storage") || !strings.Contains(help, strings.Join(serve.Drivers(), ", ")) {
+			t.Errorf("serve --help does not list the drivers this build has (%v): %s", serve.Drivers(), help)
 		}
 	})
 
