@@ -195,12 +195,15 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// ruleValues are the values a rule writes, as ocm-controller computes them
-// (INTEROP §6.2): go-containerregistry's Name/RegistryStr/RepositoryStr/
-// Identifier of the copy's reference, so a reference with tag and digest
-// yields "repo@sha256:…" for image and the digest for tag.
+// ruleValues are the values a rule writes, from go-containerregistry's
+// Name/RegistryStr/RepositoryStr/Identifier of the copy's reference. The
+// tag is kept unless Options.PinDigest asks for the digest (or the copy has
+// no tag): without pinning, image is "repo:tag" and tag the tag; with it,
+// image is "repo@sha256:…" and tag the digest, as ocm-controller writes a
+// reference with a digest (INTEROP §6.2). digest is the copy's digest
+// whichever is written ("" when none is known), for a chart's digest value.
 type ruleValues struct {
-	image, registry, repository, tag string
+	image, registry, repository, tag, digest string
 }
 
 func valuesOf(im Image, pin bool) (ruleValues, error) {
@@ -208,16 +211,13 @@ func valuesOf(im Image, pin bool) (ruleValues, error) {
 	if err != nil {
 		return ruleValues{}, err
 	}
-	d := r.digest
-	if pin {
-		d = firstNonEmpty(r.digest, im.Digest)
-		if d == "" {
-			return ruleValues{}, fmt.Errorf("pinning %s: no digest known", im.Ref)
-		}
+	d := firstNonEmpty(r.digest, im.Digest)
+	if pin && d == "" {
+		return ruleValues{}, fmt.Errorf("pinning %s: no digest known", im.Ref)
 	}
 	var ref name.Reference
 	switch {
-	case d != "":
+	case pin || (r.tag == "" && d != ""):
 		ref, err = name.NewDigest(r.repo.Name() + "@" + d)
 	default:
 		ref, err = name.NewTag(r.repo.Name() + ":" + firstNonEmpty(r.tag, "latest"))
@@ -230,6 +230,7 @@ func valuesOf(im Image, pin bool) (ruleValues, error) {
 		registry:   ref.Context().RegistryStr(),
 		repository: ref.Context().RepositoryStr(),
 		tag:        ref.Identifier(),
+		digest:     d,
 	}, nil
 }
 

@@ -169,6 +169,10 @@ func Localize(fsys fs.FS, rules []Rule, images Images, o Options) (*Result, erro
 			return nil, err
 		}
 		res.Changes = append(res.Changes, cs...)
+		if cs, err = l.autoKustomize(names); err != nil {
+			return nil, err
+		}
+		res.Changes = append(res.Changes, cs...)
 	}
 	res.Coverage, err = l.coverage(names, fields)
 	if err != nil {
@@ -277,12 +281,33 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 		found := 0
 		for d, doc := range f.docs {
 			for _, h := range p.eval(doc) {
+				found++
+				if fp[0] == "image" && isKustomization(name) {
+					cs, err := setImageEntry(f, doc, h, im, vals, l.opts.PinDigest)
+					if err != nil {
+						return nil, fail(fp[1], err)
+					}
+					for _, c := range cs {
+						c.Rule, c.File, c.Document = strings.Trim(label, `"`), name, d
+						out = append(out, c)
+					}
+					continue
+				}
 				old := h.node.Value
 				if err := f.set(h.node, v); err != nil {
 					return nil, fail(fp[1], err)
 				}
-				found++
 				out = append(out, Change{Rule: strings.Trim(label, `"`), File: name, Document: d, Path: h.path.String(), Old: old, New: v})
+				if fp[0] == "tag" {
+					c, ok, err := setDigestSibling(f, doc, h, vals)
+					if err != nil {
+						return nil, fail(fp[1], err)
+					}
+					if ok {
+						c.Rule, c.File, c.Document = strings.Trim(label, `"`), name, d
+						out = append(out, c)
+					}
+				}
 			}
 		}
 		if found == 0 {
