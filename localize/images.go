@@ -204,6 +204,7 @@ func firstNonEmpty(s ...string) string {
 // whichever is written ("" when none is known), for a chart's digest value.
 type ruleValues struct {
 	image, registry, repository, tag, digest string
+	plainTag                                 string // the copy's tag, "" when it has none
 }
 
 func valuesOf(im Image, pin bool) (ruleValues, error) {
@@ -231,6 +232,7 @@ func valuesOf(im Image, pin bool) (ruleValues, error) {
 		repository: ref.Context().RepositoryStr(),
 		tag:        ref.Identifier(),
 		digest:     d,
+		plainTag:   r.tag,
 	}, nil
 }
 

@@ -166,24 +166,35 @@ func setDigestSibling(f *yamlFile, doc *yaml.Node, h hit, vals ruleValues) (Chan
 	if vals.digest == "" || len(h.path) == 0 {
 		return Change{}, false, nil
 	}
+	d := digestSibling(doc, h)
+	if d == nil {
+		return Change{}, false, nil
+	}
+	old := deref(d.node).Value
+	if err := f.set(d.node, vals.digest); err != nil {
+		return Change{}, false, err
+	}
+	return Change{Path: d.path.String(), Old: old, New: vals.digest}, true, nil
+}
+
+// digestSibling returns the scalar `digest` beside the key h selected, or nil.
+func digestSibling(doc *yaml.Node, h hit) *hit {
+	if len(h.path) == 0 {
+		return nil
+	}
 	last := h.path[len(h.path)-1]
 	if last.Kind != Key || last.Key == "digest" {
-		return Change{}, false, nil
+		return nil
 	}
 	p := append(append(Path{}, h.path[:len(h.path)-1]...), Step{Kind: Key, Key: "digest"})
 	hs := p.eval(doc)
 	if len(hs) == 0 {
-		return Change{}, false, nil
+		return nil
 	}
-	n := deref(hs[0].node)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return Change{}, false, nil
+	if n := deref(hs[0].node); n == nil || n.Kind != yaml.ScalarNode {
+		return nil
 	}
-	old := n.Value
-	if err := f.set(hs[0].node, vals.digest); err != nil {
-		return Change{}, false, err
-	}
-	return Change{Path: p.String(), Old: old, New: vals.digest}, true, nil
+	return &hs[0]
 }
 
 // autoKustomize rewrites the `images:` entries of kustomization files

@@ -294,6 +294,17 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 					continue
 				}
 				old := h.node.Value
+				v := v
+				if fp[0] == "repository" && r.Registry == "" && hasRegistryHost(old) {
+					// "ghcr.io/stefanprodan/podinfo": the value names the
+					// registry too, and no registry rule sets it apart.
+					v = vals.registry + "/" + vals.repository
+				}
+				if fp[0] == "tag" && vals.plainTag != "" && digestSibling(doc, h) != nil {
+					// The template adds the digest from its own value: the
+					// tag stays a tag, pinned or not.
+					v = vals.plainTag
+				}
 				if err := f.set(h.node, v); err != nil {
 					return nil, fail(fp[1], err)
 				}
@@ -315,6 +326,13 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// hasRegistryHost reports whether a repository value starts with a
+// registry host ("ghcr.io/…", "localhost:5000/…"), as Docker tells one.
+func hasRegistryHost(v string) bool {
+	host, _, ok := strings.Cut(v, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
 }
 
 // auto rewrites image fields that name an original image.
