@@ -256,3 +256,27 @@ func autoValue(im Image, old imageRef, pin bool) (string, error) {
 	}
 	return r.raw + ":" + r.tag, nil
 }
+
+// SamePath reports whether the reference ref names the image im by its
+// repository path and tag (or digest) whatever the registry: how OCM names
+// a copy (<target>/<path of the original>), so a chart's default
+// "ghcr.io/stefanprodan/podinfo:6.3.6" is the resource whose copy is
+// "registry.local/air/stefanprodan/podinfo:6.3.6".
+func SamePath(ref string, im Image) bool {
+	r, err := parseImageRef(ref)
+	if err != nil {
+		return false
+	}
+	for _, s := range []string{im.Original, im.Ref} {
+		if o, err := parseImageRef(s); err == nil && s != "" && o.repo.RepositoryStr() == r.repo.RepositoryStr() &&
+			(o.tag != "" && o.tag == r.tag || o.digest != "" && o.digest == r.digest) {
+			return true
+		}
+	}
+	if im.Path == "" {
+		return false
+	}
+	repo, tag, _ := strings.Cut(im.Path, ":")
+	k := r.pathKey()
+	return k == repo+":"+tag || im.Digest != "" && k == repo+"@"+im.Digest || strings.HasSuffix(repo, "/"+r.repo.RepositoryStr()) && r.tag == tag
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,6 +21,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/localize"
+	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -80,6 +84,9 @@ type Blob struct {
 	// Descriptor gives the blob's media type, digest (the localReference)
 	// and size.
 	Descriptor v1.Descriptor
+	// ReferenceName is OCM's hint for an artifact set (a helm input):
+	// "<component>/<chart>:<version>"; "" for other inputs.
+	ReferenceName string
 
 	open func() (io.ReadCloser, error)
 }
@@ -157,6 +164,12 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 		}
 		if dr.Access, err = localBlobAccess(b.Descriptor); err != nil {
 			return nil, err
+		}
+		if b.ReferenceName != "" {
+			if dr.Access, err = component.NewAccess(component.LocalBlobAccess{Type: component.AccessLocalBlob,
+				LocalReference: b.Descriptor.Digest.String(), MediaType: string(b.Descriptor.MediaType), ReferenceName: b.ReferenceName}); err != nil {
+				return nil, err
+			}
 		}
 		if !skip {
 			dr.Digest = &component.DigestSpec{HashAlgorithm: "SHA-256", NormalisationAlgorithm: component.GenericBlobDigestV1, Value: b.Descriptor.Digest.Hex}
@@ -267,6 +280,12 @@ func (s *Spec) blob(ctx context.Context, e Element, in *Input, dirTGZ string) (B
 		}
 	case InputBinary:
 		data = in.Data
+	case InputHelm:
+		set, hint, err := s.helmInput(ctx, in)
+		if err != nil {
+			return b, e.errorf(s, "input.path", "%w", err)
+		}
+		data, mt, b.ReferenceName = set, ctf.ArtifactSetMediaType(string(types.OCIManifestSchema1)), hint
 	default:
 		return b, e.errorf(s, "input.type", "%w %q", ErrUnsupportedInput, in.Type)
 	}
@@ -394,4 +413,53 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// helmInput packs a chart directory or .tgz as an OCI Helm chart and
+// returns its artifact set and OCM's reference hint
+// "<component>/<chart>:<version>" (or the input's repository).
+func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, error) {
+	p := in.Path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.Dir, p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var c *helm.Chart
+	if fi.IsDir() {
+		c, err = helm.LoadDir(p)
+	} else {
+		var f *os.File
+		if f, err = os.Open(p); err == nil {
+			c, err = helm.LoadArchive(f, localize.Limits{})
+			f.Close()
+		}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if in.Version != "" && in.Version != c.Version {
+		return nil, "", fmt.Errorf("chart %s has version %s, the input says %s", c.Name, c.Version, in.Version)
+	}
+	a, err := c.Artifact()
+	if err != nil {
+		return nil, "", err
+	}
+	hint := s.Name + "/" + c.Name
+	switch r := in.Repository; {
+	case strings.HasPrefix(r, "/"):
+		hint = strings.TrimPrefix(r, "/")
+	case r != "":
+		hint = s.Name + "/" + r
+	}
+	if !strings.Contains(hint, ":") {
+		hint += ":" + c.Version
+	}
+	var buf bytes.Buffer
+	if _, err := ctf.WriteArtifactSet(ctx, &buf, a.Reader(), c.Name, a.Descriptor, []string{a.Tag}); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), hint, nil
 }

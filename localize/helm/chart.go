@@ -47,17 +47,30 @@ type Chart struct {
 	Version string
 	Files   localize.Files
 	meta    *chartv2.Metadata
+	archive []byte // the archive the chart was read from, published as is
 }
 
 // LoadArchive reads a chart .tgz (as `helm package` writes it: one top
 // directory named after the chart). The archive is untrusted and read with
 // localize.ReadArchive's checks and limits.
 func LoadArchive(r io.Reader, l localize.Limits) (*Chart, error) {
-	files, err := localize.ReadArchive(r, l)
+	b, err := io.ReadAll(io.LimitReader(r, MaxChartBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading chart archive: %w", err)
 	}
-	return LoadFiles(files)
+	if len(b) > MaxChartBytes {
+		return nil, fmt.Errorf("reading chart archive: more than %d bytes: %w", MaxChartBytes, oci.ErrTooLarge)
+	}
+	files, err := localize.ReadArchive(bytes.NewReader(b), l)
+	if err != nil {
+		return nil, fmt.Errorf("reading chart archive: %w", err)
+	}
+	c, err := LoadFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	c.archive = b
+	return c, nil
 }
 
 // LoadFiles takes a chart from a tree: either the chart's root (Chart.yaml
@@ -120,7 +133,13 @@ var mtime = time.Unix(0, 0).UTC()
 // Package writes the chart as `helm package` lays it out: a gzip tar with
 // one top directory named after the chart. Entries are sorted, with the
 // epoch as their time, so the same files give the same bytes.
+//
+// A chart read with LoadArchive and not changed since is the archive it was
+// read from, byte for byte (so its digest and any signature stay valid).
 func (c *Chart) Package() ([]byte, error) {
+	if c.archive != nil {
+		return c.archive, nil
+	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
@@ -243,3 +262,40 @@ func Fetch(ctx context.Context, rd oci.Reader, repo string, d v1.Descriptor) (*C
 
 // IsChartArtifact reports whether an OCI manifest's config is Helm's.
 func IsChartArtifact(configMediaType string) bool { return configMediaType == ConfigMediaType }
+
+// LoadDir reads a chart directory with helm's own directory loader, which
+// applies the chart's .helmignore, then takes its files as LoadFiles does.
+func LoadDir(dir string) (*Chart, error) {
+	ch, err := c2load.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotChart, dir, err)
+	}
+	files := localize.Files{}
+	for _, f := range ch.Raw {
+		files[f.Name] = f.Data
+	}
+	return LoadFiles(files)
+}
+
+// Reader gives the artifact's manifest, config and layer as an oci.Reader
+// (any reference resolves to the manifest), so it can be written where a
+// store is read from: an OCM artifact set, a CTF.
+func (a *Artifact) Reader() oci.Reader { return artifactReader{a} }
+
+type artifactReader struct{ a *Artifact }
+
+func (r artifactReader) Resolve(context.Context, oci.Ref) (v1.Descriptor, error) {
+	return r.a.Descriptor, nil
+}
+
+func (r artifactReader) Fetch(_ context.Context, _ string, d v1.Descriptor) (io.ReadCloser, error) {
+	for _, x := range []struct {
+		d v1.Descriptor
+		b []byte
+	}{{r.a.Descriptor, r.a.Manifest}, {r.a.ConfigDescriptor, r.a.Config}, {r.a.LayerDescriptor, r.a.Layer}} {
+		if x.d.Digest == d.Digest {
+			return io.NopCloser(bytes.NewReader(x.b)), nil
+		}
+	}
+	return nil, fmt.Errorf("chart artifact: %s: %w", d.Digest, oci.ErrNotFound)
+}

@@ -119,8 +119,10 @@ type Needs struct {
 }
 
 // Closure renders the chart and tells, for every image it renders, whether
-// it is one of images (a resource of the component, compared as the
-// coverage proof compares). Images are sorted by reference.
+// it is one of images: a resource of the component, compared as the
+// coverage proof compares, or by repository path and tag whatever the
+// registry (localize.SamePath: a chart's defaults name the public registry,
+// the component may name a mirror of it). Images are sorted by reference.
 func (c *Chart) Closure(ctx context.Context, opts RenderOptions, images localize.Images, o localize.Options, values ...map[string]any) ([]Needs, error) {
 	files, err := c.Render(ctx, opts, values...)
 	if err != nil {
@@ -139,11 +141,19 @@ func (c *Chart) Closure(ctx context.Context, opts RenderOptions, images localize
 	for _, f := range cov.Unlocalized {
 		missing[f.Image] = true
 	}
+	byPath := func(ref string) bool {
+		for _, im := range images.All() {
+			if localize.SamePath(ref, im) {
+				return true
+			}
+		}
+		return false
+	}
 	by := map[string]*Needs{}
 	for _, f := range all {
 		n := by[f.Image]
 		if n == nil {
-			n = &Needs{Image: f.Image, Resource: !missing[f.Image]}
+			n = &Needs{Image: f.Image, Resource: !missing[f.Image] || byPath(f.Image)}
 			by[f.Image] = n
 		}
 		n.Uses = append(n.Uses, f)

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/registry"
+
+	"github.com/ferry-oci/ferry/internal/registrytest"
+	"github.com/ferry-oci/ferry/localize"
+	"github.com/ferry-oci/ferry/localize/helm"
+)
+
+// chartRelease publishes a release whose chart is a helm input (the sample
+// chart) with its two images in reg/pub, carries it to reg/air and returns
+// the reference of the copy.
+func chartRelease(t *testing.T, reg *registrytest.Registry) string {
+	t.Helper()
+	seed(t, reg, "pub/stefanprodan/podinfo", "6.3.6")
+	seed(t, reg, "pub/library/busybox", "1.36")
+	sample, _ := filepath.Abs("../../testdata/podinfo")
+	dir := t.TempDir()
+	ctor := filepath.Join(dir, "constructor.yaml")
+	os.WriteFile(ctor, []byte(`components:
+- name: example.com/podinfo
+  version: 6.3.6
+  provider: {name: example.com}
+  resources:
+  - {name: podinfo, type: ociImage, version: 6.3.6, access: {type: ociArtifact, imageReference: `+reg.Host+`/pub/stefanprodan/podinfo:6.3.6}}
+  - {name: busybox, type: ociImage, version: "1.36", access: {type: ociArtifact, imageReference: `+reg.Host+`/pub/library/busybox:1.36}}
+  - {name: chart, type: helmChart, input: {type: helm, path: `+sample+`/chart}}
+  - {name: chart-config, type: PlainText, input: {type: file, path: `+sample+`/chart-config.yaml, mediaType: application/x-yaml}}
+`), 0o644)
+	if code, _, stderr := run(t, "component", "create", "-f", ctor, "--to", "http://"+reg.Host+"/pub"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := run(t, "transfer", "http://"+reg.Host+"/pub//example.com/podinfo:6.3.6", "http://"+reg.Host+"/air"); code != 0 {
+		t.Fatal(stderr)
+	}
+	return "http://" + reg.Host + "/air//example.com/podinfo:6.3.6"
+}
+
+// TestLocalizeChart: a chart made by `component create` from a helm input
+// is carried, its images listed, localized both ways and published: the
+// localized chart is pulled with helm's own registry client and renders
+// only private images; the values-overlay artifact carries a HelmRelease
+// (chartRef to an OCIRepository selecting the chart layer) and an Argo CD
+// Application, and deploys the same rendered output.
+func TestLocalizeChart(t *testing.T) {
+	reg := registrytest.New(t)
+	ref := chartRelease(t, reg)
+	private := reg.Host + "/air/"
+
+	// The closure: both images the chart renders are resources.
+	code, stdout, stderr := run(t, "component", "resources", ref, "--chart-images", "-o", "json")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var res struct{ Charts []chartNeeds }
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Charts) != 1 || len(res.Charts[0].Images) != 2 {
+		t.Fatalf("%v %s", err, stdout)
+	}
+	for _, n := range res.Charts[0].Images {
+		if !n.Resource || n.Uses[0].File != "podinfo/templates/deployment.yaml" {
+			t.Errorf("need %+v", n)
+		}
+	}
+
+	// Localized chart, republished under the private registry.
+	code, stdout, stderr = run(t, "localize", ref, "--resource", "chart", "--config", "chart-config", "--chart-mode", "chart",
+		"--localized-version", "--chart-repo", "oci://"+reg.Host+"/air/charts", "-O", t.TempDir(), "-o", "json")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var out struct {
+		Version        string
+		ChartReference string
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || out.Version != "6.3.6+localized" ||
+		!strings.HasPrefix(out.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6_localized@sha256:") {
+		t.Fatalf("%v %s", err, stdout)
+	}
+	hc, err := registry.NewClient(registry.ClientOptPlainHTTP())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulled, err := hc.Pull(reg.Host + "/air/charts/podinfo:6.3.6_localized")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pulled.Chart.Meta.Version != "6.3.6+localized" {
+		t.Errorf("helm pulled version %s", pulled.Chart.Meta.Version)
+	}
+	c, err := helm.LoadArchive(bytes.NewReader(pulled.Chart.Data), localize.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := c.Render(t.Context(), helm.RenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := localize.ImageFields(rendered, nil)
+	if err != nil || len(images) != 2 {
+		t.Fatalf("%v %+v", err, images)
+	}
+	for _, f := range images {
+		if !strings.HasPrefix(f.Image, private) {
+			t.Errorf("the republished chart renders %s", f.Image)
+		}
+	}
+
+	// Values overlay: the chart stays as the component has it (pushed as
+	// is, since it is only inside the version); the GitOps artifact holds
+	// the values and the objects that deploy it.
+	code, stdout, stderr = run(t, "localize", ref, "--resource", "chart", "--config", "chart-config",
+		"--chart-repo", "oci://"+reg.Host+"/air/charts", "--push", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-o", "json")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := t.TempDir()
+	if code, _, stderr := run(t, "artifact", "pull", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-O", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, f := range []string{"values.yaml", "flux/helmrelease.yaml", "flux/ocirepository.yaml", "argocd/application.yaml", "configsync/rootsync.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f {
+		case "flux/ocirepository.yaml":
+			if !strings.Contains(string(b), "mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip") ||
+				!strings.Contains(string(b), "url: oci://"+reg.Host+"/air/charts/podinfo") {
+				t.Errorf("%s:\n%s", f, b)
+			}
+		case "flux/helmrelease.yaml":
+			if !strings.Contains(string(b), "chartRef:\n    kind: OCIRepository") || !strings.Contains(string(b), "repository: "+private+"stefanprodan/podinfo") {
+				t.Errorf("%s:\n%s", f, b)
+			}
+		case "argocd/application.yaml":
+			if !strings.Contains(string(b), "repoURL: oci://"+reg.Host+"/air/charts/podinfo") || !strings.Contains(string(b), "valuesObject:") {
+				t.Errorf("%s:\n%s", f, b)
+			}
+		}
+	}
+	// The unchanged chart with the pulled values renders what the localized
+	// chart renders.
+	orig, err := hc.Pull(reg.Host + "/air/charts/podinfo:6.3.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := helm.LoadArchive(bytes.NewReader(orig.Chart.Data), localize.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, _ := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	vals, err := helm.ParseValues(vb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaOverlay, err := oc.Render(t.Context(), helm.RenderOptions{}, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range rendered {
+		if !bytes.Equal(viaOverlay[name], b) {
+			t.Errorf("%s renders differently with the overlay:\n%s", name, localize.Diff(name, b, viaOverlay[name]))
+		}
+	}
+}
