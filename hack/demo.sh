@@ -72,3 +72,17 @@ if grep -E 'image: ' "$work/deploy/deployment.yaml" | grep -v "$PRIVATE_HOST/air
 	echo "demo: an image still names a public registry" >&2
 	exit 1
 fi
+
+step "7. The Helm chart of the release: the images it renders, all resources of the component"
+"$FERRY" component resources "http://$PRIVATE_HOST/air//example.com/podinfo:6.3.6" --chart-images
+
+step "8. Localize the chart as a values overlay; publish it with a Flux HelmRelease and an Argo CD Application"
+"$FERRY" localize "http://$PRIVATE_HOST/air//example.com/podinfo:6.3.6" --resource chart --config chart-config \
+	--chart-repo "oci://$PRIVATE_HOST/air/charts" --push "oci://$PRIVATE_HOST/air/deploy/podinfo-chart:6.3.6"
+"$FERRY" artifact pull "oci://$PRIVATE_HOST/air/deploy/podinfo-chart:6.3.6" -O "$work/deploy-chart" >/dev/null
+cat "$work/deploy-chart/flux/ocirepository.yaml" "$work/deploy-chart/flux/helmrelease.yaml" "$work/deploy-chart/argocd/application.yaml"
+
+step "9. Or republish the chart itself, values.yaml localized, as podinfo 6.3.6+localized"
+"$FERRY" localize "http://$PRIVATE_HOST/air//example.com/podinfo:6.3.6" --resource chart --config chart-config \
+	--chart-mode chart --localized-version --chart-repo "oci://$PRIVATE_HOST/air/charts" -O "$work/chart"
+grep -n -B1 -A2 'repository:' "$work/chart/chart/podinfo/values.yaml"
