@@ -87,6 +87,10 @@ type Blob struct {
 	// ReferenceName is OCM's hint for an artifact set (a helm input):
 	// "<component>/<chart>:<version>"; "" for other inputs.
 	ReferenceName string
+	// Manifest is the digest of the main manifest of an artifact set (a
+	// helm input): the resource's digest is then ociArtifactDigest/v1 of
+	// it, as OCM records OCI artifacts.
+	Manifest v1.Hash
 
 	open func() (io.ReadCloser, error)
 }
@@ -171,7 +175,15 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 				return nil, err
 			}
 		}
-		if !skip {
+		switch {
+		case skip:
+		case b.Manifest != (v1.Hash{}):
+			dg, err := component.OCIArtifactDigest(b.Manifest.String())
+			if err != nil {
+				return nil, err
+			}
+			dr.Digest = &dg
+		default:
 			dr.Digest = &component.DigestSpec{HashAlgorithm: "SHA-256", NormalisationAlgorithm: component.GenericBlobDigestV1, Value: b.Descriptor.Digest.Hex}
 		}
 		b.Kind = "resource"
@@ -281,11 +293,11 @@ func (s *Spec) blob(ctx context.Context, e Element, in *Input, dirTGZ string) (B
 	case InputBinary:
 		data = in.Data
 	case InputHelm:
-		set, hint, err := s.helmInput(ctx, in)
+		set, hint, manifest, err := s.helmInput(ctx, in)
 		if err != nil {
 			return b, e.errorf(s, "input.path", "%w", err)
 		}
-		data, mt, b.ReferenceName = set, ctf.ArtifactSetMediaType(string(types.OCIManifestSchema1)), hint
+		data, mt, b.ReferenceName, b.Manifest = set, ctf.ArtifactSetMediaType(string(types.OCIManifestSchema1)), hint, manifest
 	default:
 		return b, e.errorf(s, "input.type", "%w %q", ErrUnsupportedInput, in.Type)
 	}
@@ -418,14 +430,14 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // helmInput packs a chart directory or .tgz as an OCI Helm chart and
 // returns its artifact set and OCM's reference hint
 // "<component>/<chart>:<version>" (or the input's repository).
-func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, error) {
+func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, v1.Hash, error) {
 	p := in.Path
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(s.Dir, p)
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return nil, "", err
+		return nil, "", v1.Hash{}, err
 	}
 	var c *helm.Chart
 	if fi.IsDir() {
@@ -438,14 +450,14 @@ func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, error)
 		}
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", v1.Hash{}, err
 	}
 	if in.Version != "" && in.Version != c.Version {
-		return nil, "", fmt.Errorf("chart %s has version %s, the input says %s", c.Name, c.Version, in.Version)
+		return nil, "", v1.Hash{}, fmt.Errorf("chart %s has version %s, the input says %s", c.Name, c.Version, in.Version)
 	}
 	a, err := c.Artifact()
 	if err != nil {
-		return nil, "", err
+		return nil, "", v1.Hash{}, err
 	}
 	hint := s.Name + "/" + c.Name
 	switch r := in.Repository; {
@@ -459,7 +471,7 @@ func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, error)
 	}
 	var buf bytes.Buffer
 	if _, err := ctf.WriteArtifactSet(ctx, &buf, a.Reader(), c.Name, a.Descriptor, []string{a.Tag}); err != nil {
-		return nil, "", err
+		return nil, "", v1.Hash{}, err
 	}
-	return buf.Bytes(), hint, nil
+	return buf.Bytes(), hint, a.Descriptor.Digest, nil
 }
