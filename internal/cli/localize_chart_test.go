@@ -171,3 +171,47 @@ func TestLocalizeChart(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalizeChartArchiveBlob: a chart kept as a .tgz local blob in a CTF
+// is localized there (values mode, -O), and the proof names a public image
+// with its rendered file when a rule is missing.
+func TestLocalizeChartArchiveBlob(t *testing.T) {
+	sample, _ := filepath.Abs("../../testdata/podinfo")
+	c, err := helm.LoadDir(filepath.Join(sample, "chart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgz, _ := c.Package()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "podinfo-6.3.6.tgz"), tgz, 0o644)
+	ctor := filepath.Join(dir, "constructor.yaml")
+	os.WriteFile(ctor, []byte(`name: example.com/podinfo
+version: 6.3.6
+provider: {name: example.com}
+resources:
+- {name: podinfo, type: ociImage, version: 6.3.6, access: {type: ociArtifact, imageReference: "ghcr.io/stefanprodan/podinfo:6.3.6@sha256:1111111111111111111111111111111111111111111111111111111111111111"}}
+- {name: busybox, type: ociImage, version: "1.36", access: {type: ociArtifact, imageReference: "registry.local/mirror/library/busybox:1.36@sha256:2222222222222222222222222222222222222222222222222222222222222222"}}
+- {name: chart, type: helmChart, input: {type: file, path: podinfo-6.3.6.tgz, mediaType: `+helm.ChartLayerMediaType+`}}
+`), 0o644)
+	ctf := filepath.Join(dir, "ctf")
+	if code, _, stderr := run(t, "component", "create", "-f", ctor, "--to", ctf); code != 0 {
+		t.Fatal(stderr)
+	}
+	ref := ctf + "//example.com/podinfo:6.3.6"
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "localize", ref, "--resource", "chart", "--rules", filepath.Join(sample, "chart-config.yaml"), "-O", out)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "values.yaml"))
+	if err != nil || !bytes.Contains(b, []byte("repository: registry.local/mirror/library/busybox")) || !strings.Contains(stdout, "all name copies") {
+		t.Fatalf("%v\n%s\n%s", err, b, stdout)
+	}
+	rules := filepath.Join(dir, "one-rule.yaml")
+	os.WriteFile(rules, []byte("apiVersion: config.ocm.software/v1alpha1\nkind: ConfigData\nlocalization:\n- {name: app, file: values.yaml, repository: image.repository, tag: image.tag, resource: {name: podinfo}}\n"), 0o644)
+	code, _, stderr = run(t, "localize", ref, "--resource", "chart", "--rules", rules, "--diff")
+	if code != 1 || !strings.Contains(stderr, "podinfo/templates/deployment.yaml") || !strings.Contains(stderr, "spec.template.spec.initContainers[0].image") ||
+		!strings.Contains(stderr, "docker.io/library/busybox:1.36") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}
