@@ -113,13 +113,23 @@ func TestLocalizeChart(t *testing.T) {
 		}
 	}
 
-	// Values overlay: the chart stays as the component has it (pushed as
-	// is, since it is only inside the version); the GitOps artifact holds
-	// the values and the objects that deploy it.
+	// Values overlay: the chart stays as the component has it (pushed to
+	// --chart-repo byte for byte); the GitOps artifact holds the values and
+	// the objects that deploy it.
 	code, stdout, stderr = run(t, "localize", ref, "--resource", "chart", "--config", "chart-config",
 		"--chart-repo", "oci://"+reg.Host+"/air/charts", "--push", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-o", "json")
 	if code != 0 {
 		t.Fatal(stderr)
+	}
+	var vout struct {
+		Mode           string
+		ChartReference string
+		Pushed         struct{ Reference string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &vout); err != nil || vout.Mode != "values" ||
+		!strings.HasPrefix(vout.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6@sha256:") ||
+		!strings.HasPrefix(vout.Pushed.Reference, reg.Host+"/air/deploy/podinfo:6.3.6@sha256:") {
+		t.Fatalf("%v %s", err, stdout)
 	}
 	dir := t.TempDir()
 	if code, _, stderr := run(t, "artifact", "pull", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-O", dir); code != 0 {
