@@ -13,6 +13,8 @@ import (
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/localize/helm"
+	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/oci/remote"
 )
 
 // chartRelease publishes a release whose chart is a helm input (the sample
@@ -130,6 +132,16 @@ func TestLocalizeChart(t *testing.T) {
 		!strings.HasPrefix(vout.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6@sha256:") ||
 		!strings.HasPrefix(vout.Pushed.Reference, reg.Host+"/air/deploy/podinfo:6.3.6@sha256:") {
 		t.Fatalf("%v %s", err, stdout)
+	}
+	// The chart is republished as the transfer left it: the same manifest.
+	st, err := remote.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyRef, _ := oci.ParseRef(reg.Host + "/air/example.com/podinfo/podinfo:6.3.6")
+	cd, err := st.Resolve(t.Context(), copyRef)
+	if err != nil || !strings.HasSuffix(vout.ChartReference, "@"+cd.Digest.String()) {
+		t.Errorf("republished %s, the copy is %v (%v)", vout.ChartReference, cd.Digest, err)
 	}
 	dir := t.TempDir()
 	if code, _, stderr := run(t, "artifact", "pull", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-O", dir); code != 0 {

@@ -48,6 +48,9 @@ type Chart struct {
 	Files   localize.Files
 	meta    *chartv2.Metadata
 	archive []byte // the archive the chart was read from, published as is
+	// oci is the OCI artifact the chart was read from (Fetch), published as
+	// is while the chart is unchanged, so its digest and signatures stay.
+	oci *Artifact
 }
 
 // LoadArchive reads a chart .tgz (as `helm package` writes it: one top
@@ -174,7 +177,14 @@ type Artifact struct {
 // Artifact packages the chart and builds its OCI manifest, with the
 // annotations helm writes (title, version, description) and no creation
 // time, so the same chart gives the same digest.
+//
+// A chart read with Fetch and not changed since is the artifact it was
+// read from (manifest, config and chart layer as they were; other layers,
+// such as a provenance file, are left out only if the manifest had none).
 func (c *Chart) Artifact() (*Artifact, error) {
+	if c.oci != nil {
+		return c.oci, nil
+	}
 	layer, err := c.Package()
 	if err != nil {
 		return nil, err
@@ -255,7 +265,19 @@ func Fetch(ctx context.Context, rd oci.Reader, repo string, d v1.Descriptor) (*C
 		if err != nil {
 			return nil, fmt.Errorf("reading chart %s@%s: %w", repo, d.Digest, err)
 		}
-		return LoadArchive(bytes.NewReader(b), localize.Limits{})
+		c, err := LoadArchive(bytes.NewReader(b), localize.Limits{})
+		if err != nil {
+			return nil, err
+		}
+		if len(m.Layers) == 1 && m.Config.MediaType == ConfigMediaType && m.Config.Size <= oci.MaxManifestBytes {
+			cfg, err := oci.FetchBytes(ctx, rd, repo, m.Config, oci.MaxManifestBytes)
+			if err != nil {
+				return nil, fmt.Errorf("reading chart %s@%s: config: %w", repo, d.Digest, err)
+			}
+			c.oci = &Artifact{Manifest: mb, Config: cfg, Layer: b, Descriptor: d, ConfigDescriptor: m.Config, LayerDescriptor: l,
+				Tag: strings.ReplaceAll(c.Version, "+", "_")}
+		}
+		return c, nil
 	}
 	return nil, fmt.Errorf("reading chart %s@%s: %w: no layer of media type %s (config %s)", repo, d.Digest, ErrNotChart, ChartLayerMediaType, m.Config.MediaType)
 }
