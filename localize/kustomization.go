@@ -88,8 +88,8 @@ func entryOf(file string, h hit) ImageEntry {
 	return ImageEntry{File: file, Path: h.path.String(), Name: get("name"), NewName: get("newName"), NewTag: get("newTag"), Digest: get("digest")}
 }
 
-// entryKey returns the entry mapping a rule's image path selected: the
-// entry itself, or the entry holding the selected newName.
+// entryNode returns the entry mapping a rule's image path selected (the
+// entry itself, or the entry holding the selected newName) and its path.
 func entryNode(doc *yaml.Node, h hit) (*yaml.Node, Path, error) {
 	if n := deref(h.node); n != nil && n.Kind == yaml.MappingNode {
 		return n, h.path, nil
@@ -203,14 +203,10 @@ func digestSibling(doc *yaml.Node, h hit) *hit {
 func (l *run) autoKustomize(names []string) ([]Change, error) {
 	byRepo := map[string][]Image{}
 	for _, im := range l.images.All() {
-		for _, s := range []string{im.Original} {
-			if s == "" {
-				continue
-			}
-			r, err := parseImageRef(s)
-			if err != nil {
-				continue
-			}
+		if im.Original == "" {
+			continue
+		}
+		if r, err := parseImageRef(im.Original); err == nil {
 			byRepo[r.repo.Name()] = append(byRepo[r.repo.Name()], im)
 		}
 	}
