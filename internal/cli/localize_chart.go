@@ -160,7 +160,7 @@ func (g *globals) runLocalizeChart(ctx context.Context, r *component.Resource, i
 	}
 	return g.print(out, func(t *tableWriter) {
 		t.row(fmt.Sprintf("localized chart %s %s (%s mode): %d values rewritten; rendered with helm, %d image fields checked, %s",
-			res.Chart, res.Version, res.Mode, len(res.Changes), res.Coverage.Checked, coverageSummary(res.Coverage)))
+			res.Chart, res.Version, res.Mode, rewritten(res.Changes), res.Coverage.Checked, coverageSummary(res.Coverage)))
 		if out.Chart != "" {
 			t.row("chart " + out.Chart)
 		}
@@ -182,4 +182,16 @@ func coverageSummary(c localize.Coverage) string {
 		return fmt.Sprintf("%d name no copy (allowed by --allow-unlocalized)", n)
 	}
 	return "all name copies"
+}
+
+// rewritten counts the changes that changed a value (a rule may find the
+// value already right, as a tag that stays the same).
+func rewritten(cs []localize.Change) int {
+	n := 0
+	for _, c := range cs {
+		if c.Old != c.New {
+			n++
+		}
+	}
+	return n
 }
