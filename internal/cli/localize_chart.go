@@ -67,6 +67,12 @@ func (g *globals) runLocalizeChart(ctx context.Context, r *component.Resource, i
 		}
 	}
 	mode := helm.Mode(o.chart.mode)
+	if mode != helm.ModeValues && mode != helm.ModeChart {
+		return usageErr(fmt.Errorf("--chart-mode %q: want %s or %s", o.chart.mode, helm.ModeValues, helm.ModeChart))
+	}
+	if o.auto {
+		return usageErr(fmt.Errorf("%s is a Helm chart: --auto rewrites manifests, a chart is localized by rules on its values (--config or --rules)", in.src.Name(r)))
+	}
 	if mode == helm.ModeChart && o.chart.repo == "" && (o.push != "" || o.out == "" && !o.diff) {
 		return usageErr(errors.New("--chart-mode chart republishes the chart: name where with --chart-repo oci://REPO"))
 	}
