@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // resourceRow is one resource as -o json/yaml prints it.
@@ -41,7 +42,7 @@ the digest added.`,
 			if err != nil {
 				return err
 			}
-			repo.Close()
+			defer repo.Close()
 			var rows []resourceRow
 			for _, cv := range versions {
 				d := cv.Descriptor
@@ -50,10 +51,10 @@ the digest added.`,
 						ExtraIdentity: r.ExtraIdentity, Type: r.Type, Relation: r.Relation, Access: r.Access, Digest: r.Digest})
 				}
 			}
-			var charts []chartNeeds
+			var charts []release.ChartNeeds
 			if withCharts {
-				for _, v := range versions {
-					cs, err := g.chartImages(ctx, repo, ref.Component, v)
+				for _, cv := range versions {
+					cs, err := release.ChartImages(cmd.Context(), repo, cv)
 					if err != nil {
 						return err
 					}
@@ -63,8 +64,8 @@ the digest added.`,
 			var out any = rows
 			if withCharts {
 				out = struct {
-					Resources []resourceRow `json:"resources"`
-					Charts    []chartNeeds  `json:"charts"`
+					Resources []resourceRow        `json:"resources"`
+					Charts    []release.ChartNeeds `json:"charts"`
 				}{rows, charts}
 			}
 			return g.print(out, func(t *tableWriter) {

@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // chartRelease publishes a release whose chart is a helm input (the sample
@@ -62,7 +63,7 @@ func TestLocalizeChart(t *testing.T) {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	var res struct{ Charts []chartNeeds }
+	var res struct{ Charts []release.ChartNeeds }
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Charts) != 1 || len(res.Charts[0].Images) != 2 {
 		t.Fatalf("%v %s", err, stdout)
 	}
@@ -79,11 +80,13 @@ func TestLocalizeChart(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	var out struct {
-		Version        string
-		ChartReference string
+		Chart struct {
+			Version        string
+			ChartReference string
+		}
 	}
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil || out.Version != "6.3.6+localized" ||
-		!strings.HasPrefix(out.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6_localized@sha256:") {
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || out.Chart.Version != "6.3.6+localized" ||
+		!strings.HasPrefix(out.Chart.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6_localized@sha256:") {
 		t.Fatalf("%v %s", err, stdout)
 	}
 	hc, err := registry.NewClient(registry.ClientOptPlainHTTP())
@@ -124,12 +127,14 @@ func TestLocalizeChart(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	var vout struct {
-		Mode           string
-		ChartReference string
-		Pushed         struct{ Reference string }
+		Chart struct {
+			Mode           string
+			ChartReference string
+		}
+		Pushed struct{ Reference string }
 	}
-	if err := json.Unmarshal([]byte(stdout), &vout); err != nil || vout.Mode != "values" ||
-		!strings.HasPrefix(vout.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6@sha256:") ||
+	if err := json.Unmarshal([]byte(stdout), &vout); err != nil || vout.Chart.Mode != "values" ||
+		!strings.HasPrefix(vout.Chart.ChartReference, reg.Host+"/air/charts/podinfo:6.3.6@sha256:") ||
 		!strings.HasPrefix(vout.Pushed.Reference, reg.Host+"/air/deploy/podinfo:6.3.6@sha256:") {
 		t.Fatalf("%v %s", err, stdout)
 	}
@@ -140,8 +145,8 @@ func TestLocalizeChart(t *testing.T) {
 	}
 	copyRef, _ := oci.ParseRef(reg.Host + "/air/example.com/podinfo/podinfo:6.3.6")
 	cd, err := st.Resolve(t.Context(), copyRef)
-	if err != nil || !strings.HasSuffix(vout.ChartReference, "@"+cd.Digest.String()) {
-		t.Errorf("republished %s, the copy is %v (%v)", vout.ChartReference, cd.Digest, err)
+	if err != nil || !strings.HasSuffix(vout.Chart.ChartReference, "@"+cd.Digest.String()) {
+		t.Errorf("republished %s, the copy is %v (%v)", vout.Chart.ChartReference, cd.Digest, err)
 	}
 	dir := t.TempDir()
 	if code, _, stderr := run(t, "artifact", "pull", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.6", "-O", dir); code != 0 {

@@ -29,7 +29,7 @@ type Location struct {
 // (ociArtifact or relativeOciReference access, or a local blob holding its
 // artifact set) or a chart archive (a local blob .tgz). For a chart in a
 // registry it returns the Location too.
-func Open(ctx context.Context, src *resource.Source, r *component.Resource) (*Chart, *Location, error) {
+func Open(ctx context.Context, src *resource.Content, r *component.Resource) (*Chart, *Location, error) {
 	if resource.IsArtifact(r) {
 		a, err := src.Artifact(ctx, r)
 		if err != nil {
