@@ -146,7 +146,6 @@ func (w *world) checkImages(ref string) {
 	w.t.Helper()
 	var res []struct {
 		Name   string
-		Type   string
 		Access struct {
 			Type           string
 			ImageReference string `json:"imageReference"`
@@ -160,9 +159,7 @@ func (w *world) checkImages(ref string) {
 		if r.Access.Type != "ociArtifact" {
 			continue
 		}
-		if r.Type == "ociImage" {
-			images++ // the chart is an OCI artifact too, checked the same way
-		}
+		images++
 		ir := strings.TrimPrefix(r.Access.ImageReference, "http://")
 		if !strings.HasPrefix(ir, w.private.Host+"/") {
 			w.t.Errorf("resource %s names %s, outside the private registry", r.Name, ir)

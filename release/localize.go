@@ -13,7 +13,6 @@ import (
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize"
-	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/resource"
@@ -86,7 +85,7 @@ func Localize(ctx context.Context, repo *repository.Repository, name, version st
 	if err != nil {
 		return nil, err
 	}
-	if helm.IsChart(manifests) {
+	if isChart(manifests) {
 		return localizeChart(ctx, repo, src, manifests, rules, o)
 	}
 	files, err := readManifests(ctx, src, manifests, rules)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/localize/kustomize"
@@ -76,7 +77,7 @@ func localizeChart(ctx context.Context, repo *repository.Repository, src *resour
 	if o.Options.Auto {
 		return nil, fmt.Errorf("%s is a Helm chart: Auto rewrites manifests, a chart is localized by rules on its values", name)
 	}
-	c, loc, err := helm.Open(ctx, src, r)
+	c, original, loc, err := openChart(ctx, src, r)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +113,13 @@ func localizeChart(ctx context.Context, repo *repository.Repository, src *resour
 		if err != nil {
 			return out, err
 		}
-		ref, _, err := helm.Push(ctx, o.Registry, repoRef, hr.Localized)
+		a := original
+		if hr.Mode == helm.ModeChart || a == nil {
+			if a, err = gitops.BuildChart(hr.Localized); err != nil {
+				return out, err
+			}
+		}
+		ref, err := gitops.PushChart(ctx, o.Registry, repoRef, a)
 		if err != nil {
 			return out, err
 		}
@@ -120,7 +127,7 @@ func localizeChart(ctx context.Context, repo *repository.Repository, src *resour
 	case hr.Mode == helm.ModeChart:
 		return out, fmt.Errorf("localizing %s: the localized chart must be republished: %w", name, ErrChartRepo)
 	case loc != nil:
-		chartRef = &loc.Ref
+		chartRef = loc
 	}
 	deploy := localize.Files{}
 	if len(hr.Values) > 0 {
@@ -128,7 +135,7 @@ func localizeChart(ctx context.Context, repo *repository.Repository, src *resour
 	}
 	if chartRef != nil {
 		out.Chart.Reference = chartRef.String()
-		if deploy, err = helm.DeployFiles(hr, *chartRef, o.Chart.Insecure || remote.IsLoopback(chartRef.Registry)); err != nil {
+		if deploy, err = deployFiles(hr, *chartRef, o.Chart.Insecure || remote.IsLoopback(chartRef.Registry)); err != nil {
 			return out, err
 		}
 	}
@@ -184,10 +191,10 @@ func ChartImages(ctx context.Context, repo *repository.Repository, cv *ocireg.Ve
 	var out []ChartNeeds
 	for i := range d.Resources {
 		r := &d.Resources[i]
-		if !helm.IsChart(r) {
+		if !isChart(r) {
 			continue
 		}
-		c, _, err := helm.Open(ctx, src, r)
+		c, _, _, err := openChart(ctx, src, r)
 		if err != nil {
 			return nil, err
 		}
@@ -198,4 +205,68 @@ func ChartImages(ctx context.Context, repo *repository.Repository, cv *ocireg.Ve
 		out = append(out, ChartNeeds{Component: d.Name + ":" + d.Version, Chart: r.Name, Images: needs})
 	}
 	return out, nil
+}
+
+// chartType is OCM's resource type of a Helm chart.
+const chartType = "helmChart"
+
+// isChart reports whether the resource is a Helm chart.
+func isChart(r *component.Resource) bool { return r.Type == chartType }
+
+// openChart reads the chart of a helmChart resource: an OCI Helm chart
+// (ociArtifact or relativeOciReference access, or a local blob holding its
+// artifact set; the artifact is returned as read) or a chart archive (a
+// local blob .tgz). For a chart in a registry it returns where it is.
+func openChart(ctx context.Context, src *resource.Content, r *component.Resource) (*helm.Chart, *gitops.ChartArtifact, *oci.Ref, error) {
+	if resource.IsArtifact(r) {
+		a, err := src.Artifact(ctx, r)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer a.Close()
+		c, art, err := gitops.FetchChart(ctx, a.Reader, a.Ref.Repo(), a.Descriptor)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", src.Name(r), err)
+		}
+		var loc *oci.Ref
+		if r.Access.Kind() != component.AccessLocalBlob {
+			ref := a.Ref
+			ref.Digest = a.Descriptor.Digest
+			loc = &ref
+		}
+		return c, art, loc, nil
+	}
+	rc, _, err := src.Open(ctx, r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer rc.Close()
+	c, err := helm.LoadArchive(rc, localize.Limits{})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", src.Name(r), err)
+	}
+	return c, nil, nil, nil
+}
+
+// deployFiles are the files of the GitOps artifact that deploys a
+// localized chart from chart (its repository, tag and digest): values.yaml
+// (the values the result deploys with, when there are any) and the Flux,
+// Argo CD and Config Sync objects of gitops.HelmManifests.
+func deployFiles(res *helm.Result, chart oci.Ref, insecure bool) (localize.Files, error) {
+	vals, err := helm.ParseValues(res.Values)
+	if err != nil {
+		return nil, err
+	}
+	d := gitops.HelmDeployment{Chart: chart.Repo(), Version: res.Version, Values: vals, Insecure: insecure}
+	if chart.Digest != (oci.Ref{}).Digest {
+		d.Digest = chart.Digest.String()
+	}
+	files, err := gitops.HelmManifests(d)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Values) > 0 {
+		files["values.yaml"] = res.Values
+	}
+	return files, nil
 }

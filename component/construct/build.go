@@ -22,6 +22,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/oci"
@@ -455,7 +456,7 @@ func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, v1.Has
 	if in.Version != "" && in.Version != c.Version {
 		return nil, "", v1.Hash{}, fmt.Errorf("chart %s has version %s, the input says %s", c.Name, c.Version, in.Version)
 	}
-	a, err := c.Artifact()
+	a, err := gitops.BuildChart(c)
 	if err != nil {
 		return nil, "", v1.Hash{}, err
 	}

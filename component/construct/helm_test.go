@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/construct"
 	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/gitops"
 	"github.com/ferry-oci/ferry/localize/helm"
 )
 
@@ -63,7 +64,7 @@ func TestHelmInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := helm.Fetch(context.Background(), set, "podinfo", set.Main())
+		got, _, err := gitops.FetchChart(context.Background(), set, "podinfo", set.Main())
 		set.Close()
 		if err != nil || got.Name != "podinfo" || got.Version != "6.3.6" || !bytes.Equal(got.Files["values.yaml"], c.Files["values.yaml"]) {
 			t.Fatalf("%s: chart %v %v", name, got, err)

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,14 +12,11 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	c2load "helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/ferry-oci/ferry/localize"
-	"github.com/ferry-oci/ferry/oci"
 )
 
 // Helm's OCI media types (helm.sh/helm/v4/pkg/registry).
@@ -32,6 +28,12 @@ const (
 	// before 3.8; helm still reads it.
 	LegacyChartLayerMediaType = "application/tar+gzip"
 )
+
+// ErrTooLarge: a chart archive is larger than MaxChartBytes.
+var ErrTooLarge = errors.New("chart too large")
+
+// MaxChartBytes bounds a chart archive.
+const MaxChartBytes = 64 << 20
 
 // ErrNotChart: the content is not a Helm chart (no Chart.yaml, an OCI
 // artifact without a chart layer, a chart helm's loader refuses).
@@ -48,9 +50,6 @@ type Chart struct {
 	Files   localize.Files
 	meta    *chartv2.Metadata
 	archive []byte // the archive the chart was read from, published as is
-	// oci is the OCI artifact the chart was read from (Fetch), published as
-	// is while the chart is unchanged, so its digest and signatures stay.
-	oci *Artifact
 }
 
 // LoadArchive reads a chart .tgz (as `helm package` writes it: one top
@@ -62,7 +61,7 @@ func LoadArchive(r io.Reader, l localize.Limits) (*Chart, error) {
 		return nil, fmt.Errorf("reading chart archive: %w", err)
 	}
 	if len(b) > MaxChartBytes {
-		return nil, fmt.Errorf("reading chart archive: more than %d bytes: %w", MaxChartBytes, oci.ErrTooLarge)
+		return nil, fmt.Errorf("reading chart archive: more than %d bytes: %w", MaxChartBytes, ErrTooLarge)
 	}
 	files, err := localize.ReadArchive(bytes.NewReader(b), l)
 	if err != nil {
@@ -165,126 +164,6 @@ func (c *Chart) Package() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Artifact is a chart as an OCI artifact, as helm's registry client pushes
-// it: config ConfigMediaType (the Chart.yaml metadata as JSON), one
-// ChartLayerMediaType layer.
-type Artifact struct {
-	Manifest, Config, Layer                       []byte
-	Descriptor, ConfigDescriptor, LayerDescriptor v1.Descriptor
-	Tag                                           string // the chart version, "+" written "_" as helm does
-}
-
-// Artifact packages the chart and builds its OCI manifest, with the
-// annotations helm writes (title, version, description) and no creation
-// time, so the same chart gives the same digest.
-//
-// A chart read with Fetch and not changed since is the artifact it was
-// read from (manifest, config and chart layer as they were; other layers,
-// such as a provenance file, are left out only if the manifest had none).
-func (c *Chart) Artifact() (*Artifact, error) {
-	if c.oci != nil {
-		return c.oci, nil
-	}
-	layer, err := c.Package()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := json.Marshal(c.meta)
-	if err != nil {
-		return nil, fmt.Errorf("chart %s: config: %w", c.Name, err)
-	}
-	a := &Artifact{Config: cfg, Layer: layer, Tag: strings.ReplaceAll(c.Version, "+", "_")}
-	a.ConfigDescriptor = oci.DescriptorOf(ConfigMediaType, cfg)
-	a.LayerDescriptor = oci.DescriptorOf(ChartLayerMediaType, layer)
-	ann := map[string]string{
-		"org.opencontainers.image.title":   c.Name,
-		"org.opencontainers.image.version": c.Version,
-	}
-	if c.meta.Description != "" {
-		ann["org.opencontainers.image.description"] = c.meta.Description
-	}
-	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: a.ConfigDescriptor,
-		Layers: []v1.Descriptor{a.LayerDescriptor}, Annotations: ann}
-	if a.Manifest, err = json.Marshal(m); err != nil {
-		return nil, fmt.Errorf("chart %s: manifest: %w", c.Name, err)
-	}
-	a.Descriptor = oci.DescriptorOf(types.OCIManifestSchema1, a.Manifest)
-	return a, nil
-}
-
-// Push stores the chart as an OCI Helm chart in repo of store: layer and
-// config, then the manifest, then the tag (the chart version). It returns
-// the reference pushed, with its digest.
-func Push(ctx context.Context, store oci.Store, repo oci.Ref, c *Chart) (oci.Ref, *Artifact, error) {
-	a, err := c.Artifact()
-	if err != nil {
-		return oci.Ref{}, nil, err
-	}
-	for _, b := range []struct {
-		d v1.Descriptor
-		c []byte
-	}{{a.LayerDescriptor, a.Layer}, {a.ConfigDescriptor, a.Config}, {a.Descriptor, a.Manifest}} {
-		if err := oci.PushBytes(ctx, store, repo.Repo(), b.d, b.c); err != nil {
-			return oci.Ref{}, nil, fmt.Errorf("pushing chart %s to %s: %w", c.Name, repo.Repo(), err)
-		}
-	}
-	ref, err := oci.ParseRef(repo.Repo() + ":" + a.Tag)
-	if err != nil {
-		return oci.Ref{}, nil, fmt.Errorf("pushing chart %s: %w", c.Name, err)
-	}
-	if err := store.Tag(ctx, ref, a.Descriptor); err != nil {
-		return oci.Ref{}, nil, fmt.Errorf("tagging chart %s: %w", ref, err)
-	}
-	ref.Digest = a.Descriptor.Digest
-	return ref, a, nil
-}
-
-// MaxChartBytes bounds a chart layer read from a store.
-const MaxChartBytes = 64 << 20
-
-// Fetch reads the OCI Helm chart whose manifest is d in repo of rd: the
-// manifest must have a ChartLayerMediaType (or legacy) layer, which is read
-// verified and bounded, then loaded.
-func Fetch(ctx context.Context, rd oci.Reader, repo string, d v1.Descriptor) (*Chart, error) {
-	mb, err := oci.FetchBytes(ctx, rd, repo, d, oci.MaxManifestBytes)
-	if err != nil {
-		return nil, fmt.Errorf("reading chart %s@%s: %w", repo, d.Digest, err)
-	}
-	var m v1.Manifest
-	if err := json.Unmarshal(mb, &m); err != nil {
-		return nil, fmt.Errorf("reading chart %s@%s: %w: %v", repo, d.Digest, ErrNotChart, err)
-	}
-	for _, l := range m.Layers {
-		if l.MediaType != ChartLayerMediaType && l.MediaType != LegacyChartLayerMediaType {
-			continue
-		}
-		if l.Size < 0 || l.Size > MaxChartBytes {
-			return nil, fmt.Errorf("reading chart %s@%s: layer of %d bytes: %w (limit %d)", repo, d.Digest, l.Size, oci.ErrTooLarge, MaxChartBytes)
-		}
-		b, err := oci.FetchBytes(ctx, rd, repo, l, MaxChartBytes)
-		if err != nil {
-			return nil, fmt.Errorf("reading chart %s@%s: %w", repo, d.Digest, err)
-		}
-		c, err := LoadArchive(bytes.NewReader(b), localize.Limits{})
-		if err != nil {
-			return nil, err
-		}
-		if len(m.Layers) == 1 && m.Config.MediaType == ConfigMediaType && m.Config.Size <= oci.MaxManifestBytes {
-			cfg, err := oci.FetchBytes(ctx, rd, repo, m.Config, oci.MaxManifestBytes)
-			if err != nil {
-				return nil, fmt.Errorf("reading chart %s@%s: config: %w", repo, d.Digest, err)
-			}
-			c.oci = &Artifact{Manifest: mb, Config: cfg, Layer: b, Descriptor: d, ConfigDescriptor: m.Config, LayerDescriptor: l,
-				Tag: strings.ReplaceAll(c.Version, "+", "_")}
-		}
-		return c, nil
-	}
-	return nil, fmt.Errorf("reading chart %s@%s: %w: no layer of media type %s (config %s)", repo, d.Digest, ErrNotChart, ChartLayerMediaType, m.Config.MediaType)
-}
-
-// IsChartArtifact reports whether an OCI manifest's config is Helm's.
-func IsChartArtifact(configMediaType string) bool { return configMediaType == ConfigMediaType }
-
 // LoadDir reads a chart directory with helm's own directory loader, which
 // applies the chart's .helmignore, then takes its files as LoadFiles does.
 func LoadDir(dir string) (*Chart, error) {
@@ -299,25 +178,19 @@ func LoadDir(dir string) (*Chart, error) {
 	return LoadFiles(files)
 }
 
-// Reader gives the artifact's manifest, config and layer as an oci.Reader
-// (any reference resolves to the manifest), so it can be written where a
-// store is read from: an OCM artifact set, a CTF.
-func (a *Artifact) Reader() oci.Reader { return artifactReader{a} }
-
-type artifactReader struct{ a *Artifact }
-
-func (r artifactReader) Resolve(context.Context, oci.Ref) (v1.Descriptor, error) {
-	return r.a.Descriptor, nil
-}
-
-func (r artifactReader) Fetch(_ context.Context, _ string, d v1.Descriptor) (io.ReadCloser, error) {
-	for _, x := range []struct {
-		d v1.Descriptor
-		b []byte
-	}{{r.a.Descriptor, r.a.Manifest}, {r.a.ConfigDescriptor, r.a.Config}, {r.a.LayerDescriptor, r.a.Layer}} {
-		if x.d.Digest == d.Digest {
-			return io.NopCloser(bytes.NewReader(x.b)), nil
-		}
+// Metadata returns the chart's Chart.yaml as helm reads it, as JSON: the
+// config of an OCI Helm chart.
+func (c *Chart) Metadata() ([]byte, error) {
+	b, err := json.Marshal(c.meta)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: metadata: %w", c.Name, err)
 	}
-	return nil, fmt.Errorf("chart artifact: %s: %w", d.Digest, oci.ErrNotFound)
+	return b, nil
 }
+
+// Description is the chart's description.
+func (c *Chart) Description() string { return c.meta.Description }
+
+// Unchanged reports whether the chart is the archive it was read from
+// (LoadArchive), byte for byte.
+func (c *Chart) Unchanged() bool { return c.archive != nil }
