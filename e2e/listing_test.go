@@ -2,13 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ferry-oci/ferry/internal/faultproxy"
 	"github.com/ferry-oci/ferry/internal/registrytest"
@@ -52,49 +51,61 @@ func TestTagPageBomb(t *testing.T) {
 	}
 }
 
-// measureEnv makes the test binary run, instead of the tests, the command
-// the variable names (JSON) and print its peak RSS. A process started by
-// this big one would inherit its high-water mark: Linux keeps the largest
-// RSS across exec, and os/exec starts children sharing the parent's memory
-// until then. The test binary started afresh is small.
-const measureEnv = "FERRY_E2E_MEASURE"
-
-func measure(argv string) int {
-	var args []string
-	if err := json.Unmarshal([]byte(argv), &args); err != nil || len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "measure:", err)
-		return 99
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stderr = os.Stderr
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		fmt.Fprintln(os.Stderr, "measure:", err)
-		return 99
-	}
-	fmt.Printf("maxrss-kib=%d\n", cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
-	return cmd.ProcessState.ExitCode()
-}
-
-// measured runs args through a fresh test binary (see measureEnv) and
-// returns the exit code, stderr and peak RSS in bytes of the command.
+// measured runs args and returns the exit code, stderr and the peak RSS
+// in bytes of that process alone: its VmHWM, read from /proc while it runs
+// (the high-water mark of its own memory; getrusage's ru_maxrss would also
+// count the memory of the test binary it was started from, which under
+// -race alone is larger than the bound).
 func measured(t *testing.T, args ...string) (int, string, int64) {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), measureEnv+"="+string(b))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc to read a process's peak memory from")
+	}
+	cmd := exec.CommandContext(t.Context(), args[0], args[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var kib int64
-	if _, err := fmt.Sscanf(strings.TrimSpace(stdout.String()), "maxrss-kib=%d", &kib); err != nil || code == 99 {
-		t.Fatalf("measuring %v: %q %v\n%s", args, stdout.String(), err, stderr.String())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peak int64
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if kib := vmHWM(cmd.Process.Pid); kib > peak {
+			peak = kib
+		}
+		select {
+		case err := <-done:
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if peak == 0 {
+				t.Fatalf("measuring %v: no VmHWM read", args)
+			}
+			return code, stderr.String(), peak << 10
+		case <-tick.C:
+		}
 	}
-	return code, stderr.String(), kib << 10
+}
+
+// vmHWM returns the peak resident set size of process pid in KiB, or 0
+// when it cannot be read (the process has exited).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kib int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+			return kib
+		}
+	}
+	return 0
 }
