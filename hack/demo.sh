@@ -72,3 +72,20 @@ if grep -E 'image: ' "$work/deploy/deployment.yaml" | grep -v "$PRIVATE_HOST/air
 	echo "demo: an image still names a public registry" >&2
 	exit 1
 fi
+
+step "7. The release as a Helm chart: published, carried, and the images the chart renders (all resources)"
+"$FERRY" component create -f testdata/podinfo/chart-constructor.yaml \
+	--to "http://$PUBLIC_HOST/charts" --var REGISTRY="$PUBLIC_HOST" --creation-time 2026-01-01T00:00:00Z
+"$FERRY" transfer "http://$PUBLIC_HOST/charts//example.com/podinfo-chart:6.3.6" "http://$PRIVATE_HOST/air" --no-progress >/dev/null
+"$FERRY" component resources "http://$PRIVATE_HOST/air//example.com/podinfo-chart:6.3.6" --chart-images
+
+step "8. Localize the chart as a values overlay; publish it with a Flux HelmRelease and an Argo CD Application"
+"$FERRY" localize "http://$PRIVATE_HOST/air//example.com/podinfo-chart:6.3.6" --resource chart --config chart-config \
+	--chart-repo "oci://$PRIVATE_HOST/air/charts" --push "oci://$PRIVATE_HOST/air/deploy/podinfo-chart:6.3.6"
+"$FERRY" artifact pull "oci://$PRIVATE_HOST/air/deploy/podinfo-chart:6.3.6" -O "$work/deploy-chart" >/dev/null
+cat "$work/deploy-chart/flux/ocirepository.yaml" "$work/deploy-chart/flux/helmrelease.yaml" "$work/deploy-chart/argocd/application.yaml"
+
+step "9. Or republish the chart itself, values.yaml localized, as podinfo 6.3.6+localized"
+"$FERRY" localize "http://$PRIVATE_HOST/air//example.com/podinfo-chart:6.3.6" --resource chart --config chart-config \
+	--chart-mode chart --localized-version --chart-repo "oci://$PRIVATE_HOST/air/charts" -O "$work/chart"
+grep -n -B1 -A2 'repository:' "$work/chart/chart/podinfo/values.yaml"

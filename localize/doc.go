@@ -12,10 +12,19 @@
 // workload must name a copy (Coverage).
 //
 // Rule values follow ocm-controller (go-containerregistry's reference
-// semantics: Docker Hub defaults, ports, and a reference with tag and digest
-// giving "repo@sha256:…" for image and the digest for tag). Paths are
-// yq-style (Path), but only select: a path that matches nothing is an error,
-// never a silent skip or a created key.
+// semantics: Docker Hub defaults, ports), except that the copy's tag is
+// kept unless Options.PinDigest asks for the digest ("repo@sha256:…" for
+// image, the digest for tag, as ocm-controller writes a reference with a
+// digest). A tag path with a `digest` key beside it (a chart's image.digest)
+// keeps the tag and the digest goes there; a repository value that names a
+// registry host gets the whole name. In a kustomization, an image rule may
+// name an `images:` entry, whose newName, newTag and digest are set (see
+// kustomization.go). Paths are yq-style (Path), but only select: a path that
+// matches nothing is an error, never a silent skip or a created key.
+//
+// Charts and Kustomize trees are rendered before the proof: packages
+// localize/helm and localize/kustomize render them with Helm's and
+// kustomize's own libraries and run Check on the output.
 //
 // Files are rewritten in place: the documents are decoded with the YAML
 // parser kyaml is built on (go.yaml.in/yaml/v3), node positions locate each

@@ -195,12 +195,16 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// ruleValues are the values a rule writes, as ocm-controller computes them
-// (INTEROP §6.2): go-containerregistry's Name/RegistryStr/RepositoryStr/
-// Identifier of the copy's reference, so a reference with tag and digest
-// yields "repo@sha256:…" for image and the digest for tag.
+// ruleValues are the values a rule writes, from go-containerregistry's
+// Name/RegistryStr/RepositoryStr/Identifier of the copy's reference. The
+// tag is kept unless Options.PinDigest asks for the digest (or the copy has
+// no tag): without pinning, image is "repo:tag" and tag the tag; with it,
+// image is "repo@sha256:…" and tag the digest, as ocm-controller writes a
+// reference with a digest (INTEROP §6.2). digest is the copy's digest
+// whichever is written ("" when none is known), for a chart's digest value.
 type ruleValues struct {
-	image, registry, repository, tag string
+	image, registry, repository, tag, digest string
+	plainTag                                 string // the copy's tag, "" when it has none
 }
 
 func valuesOf(im Image, pin bool) (ruleValues, error) {
@@ -208,16 +212,13 @@ func valuesOf(im Image, pin bool) (ruleValues, error) {
 	if err != nil {
 		return ruleValues{}, err
 	}
-	d := r.digest
-	if pin {
-		d = firstNonEmpty(r.digest, im.Digest)
-		if d == "" {
-			return ruleValues{}, fmt.Errorf("pinning %s: no digest known", im.Ref)
-		}
+	d := firstNonEmpty(r.digest, im.Digest)
+	if pin && d == "" {
+		return ruleValues{}, fmt.Errorf("pinning %s: no digest known", im.Ref)
 	}
 	var ref name.Reference
 	switch {
-	case d != "":
+	case pin || (r.tag == "" && d != ""):
 		ref, err = name.NewDigest(r.repo.Name() + "@" + d)
 	default:
 		ref, err = name.NewTag(r.repo.Name() + ":" + firstNonEmpty(r.tag, "latest"))
@@ -230,6 +231,8 @@ func valuesOf(im Image, pin bool) (ruleValues, error) {
 		registry:   ref.Context().RegistryStr(),
 		repository: ref.Context().RepositoryStr(),
 		tag:        ref.Identifier(),
+		digest:     d,
+		plainTag:   r.tag,
 	}, nil
 }
 
@@ -252,4 +255,28 @@ func autoValue(im Image, old imageRef, pin bool) (string, error) {
 		return r.raw + "@" + d, nil
 	}
 	return r.raw + ":" + r.tag, nil
+}
+
+// SamePath reports whether the reference ref names the image im by its
+// repository path and tag (or digest) whatever the registry: how OCM names
+// a copy (<target>/<path of the original>), so a chart's default
+// "ghcr.io/stefanprodan/podinfo:6.3.6" is the resource whose copy is
+// "registry.local/air/stefanprodan/podinfo:6.3.6".
+func SamePath(ref string, im Image) bool {
+	r, err := parseImageRef(ref)
+	if err != nil {
+		return false
+	}
+	for _, s := range []string{im.Original, im.Ref} {
+		if o, err := parseImageRef(s); err == nil && s != "" && o.repo.RepositoryStr() == r.repo.RepositoryStr() &&
+			(o.tag != "" && o.tag == r.tag || o.digest != "" && o.digest == r.digest) {
+			return true
+		}
+	}
+	if im.Path == "" {
+		return false
+	}
+	repo, tag, _ := strings.Cut(im.Path, ":")
+	k := r.pathKey()
+	return k == repo+":"+tag || im.Digest != "" && k == repo+"@"+im.Digest || strings.HasSuffix(repo, "/"+r.repo.RepositoryStr()) && r.tag == tag
 }

@@ -169,6 +169,10 @@ func Localize(fsys fs.FS, rules []Rule, images Images, o Options) (*Result, erro
 			return nil, err
 		}
 		res.Changes = append(res.Changes, cs...)
+		if cs, err = l.autoKustomize(names); err != nil {
+			return nil, err
+		}
+		res.Changes = append(res.Changes, cs...)
 	}
 	res.Coverage, err = l.coverage(names, fields)
 	if err != nil {
@@ -277,12 +281,44 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 		found := 0
 		for d, doc := range f.docs {
 			for _, h := range p.eval(doc) {
+				found++
+				if fp[0] == "image" && isKustomization(name) {
+					cs, err := setImageEntry(f, doc, h, im, vals, l.opts.PinDigest)
+					if err != nil {
+						return nil, fail(fp[1], err)
+					}
+					for _, c := range cs {
+						c.Rule, c.File, c.Document = strings.Trim(label, `"`), name, d
+						out = append(out, c)
+					}
+					continue
+				}
 				old := h.node.Value
+				v := v
+				if fp[0] == "repository" && r.Registry == "" && hasRegistryHost(old) {
+					// "ghcr.io/stefanprodan/podinfo": the value names the
+					// registry too, and no registry rule sets it apart.
+					v = vals.registry + "/" + vals.repository
+				}
+				if fp[0] == "tag" && vals.plainTag != "" && digestSibling(doc, h) != nil {
+					// The template adds the digest from its own value: the
+					// tag stays a tag, pinned or not.
+					v = vals.plainTag
+				}
 				if err := f.set(h.node, v); err != nil {
 					return nil, fail(fp[1], err)
 				}
-				found++
 				out = append(out, Change{Rule: strings.Trim(label, `"`), File: name, Document: d, Path: h.path.String(), Old: old, New: v})
+				if fp[0] == "tag" {
+					c, ok, err := setDigestSibling(f, doc, h, vals)
+					if err != nil {
+						return nil, fail(fp[1], err)
+					}
+					if ok {
+						c.Rule, c.File, c.Document = strings.Trim(label, `"`), name, d
+						out = append(out, c)
+					}
+				}
 			}
 		}
 		if found == 0 {
@@ -290,6 +326,13 @@ func (l *run) apply(i int, r Rule) ([]Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// hasRegistryHost reports whether a repository value starts with a
+// registry host ("ghcr.io/…", "localhost:5000/…"), as Docker tells one.
+func hasRegistryHost(v string) bool {
+	host, _, ok := strings.Cut(v, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
 }
 
 // auto rewrites image fields that name an original image.

@@ -130,7 +130,16 @@ func TestOCMControllerFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Localize(files, rules, testImages, Options{})
+	// ocm-controller writes the digest of a copy named with tag and digest;
+	// ferry does with --pin-digest and keeps the tag without it.
+	unpinned, err := Localize(files, rules, testImages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := unpinned.Changes[0]; c.New != "registry.local/air/stefanprodan/podinfo:6.3.5" {
+		t.Errorf("without PinDigest: change %+v", c)
+	}
+	res, err := Localize(files, rules, testImages, Options{PinDigest: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,13 +165,15 @@ func TestRuleValues(t *testing.T) {
 		pin  bool
 		want ruleValues
 	}{
-		{"tag", Image{Ref: "ghcr.io/a/b:6.3.5"}, false, ruleValues{"ghcr.io/a/b:6.3.5", "ghcr.io", "a/b", "6.3.5"}},
-		{"tag and digest", Image{Ref: "ghcr.io/a/b:6.3.5@" + digestApp}, false, ruleValues{"ghcr.io/a/b@" + digestApp, "ghcr.io", "a/b", digestApp}},
-		{"docker hub", Image{Ref: "nginx:1.25"}, false, ruleValues{"index.docker.io/library/nginx:1.25", "index.docker.io", "library/nginx", "1.25"}},
-		{"port", Image{Ref: "localhost:5000/x/y:1"}, false, ruleValues{"localhost:5000/x/y:1", "localhost:5000", "x/y", "1"}},
-		{"port tag digest", Image{Ref: "127.0.0.1:5055/x:1.0@" + digestApp}, false, ruleValues{"127.0.0.1:5055/x@" + digestApp, "127.0.0.1:5055", "x", digestApp}},
-		{"port no tag", Image{Ref: "127.0.0.1:5055/x"}, false, ruleValues{"127.0.0.1:5055/x:latest", "127.0.0.1:5055", "x", "latest"}},
-		{"pin", Image{Ref: "registry.local:5000/x:1", Digest: digestApp}, true, ruleValues{"registry.local:5000/x@" + digestApp, "registry.local:5000", "x", digestApp}},
+		{"tag", Image{Ref: "ghcr.io/a/b:6.3.5"}, false, ruleValues{"ghcr.io/a/b:6.3.5", "ghcr.io", "a/b", "6.3.5", "", "6.3.5"}},
+		{"tag and digest", Image{Ref: "ghcr.io/a/b:6.3.5@" + digestApp}, false, ruleValues{"ghcr.io/a/b:6.3.5", "ghcr.io", "a/b", "6.3.5", digestApp, "6.3.5"}},
+		{"tag and digest pinned", Image{Ref: "ghcr.io/a/b:6.3.5@" + digestApp}, true, ruleValues{"ghcr.io/a/b@" + digestApp, "ghcr.io", "a/b", digestApp, digestApp, "6.3.5"}},
+		{"digest only", Image{Ref: "ghcr.io/a/b@" + digestApp}, false, ruleValues{"ghcr.io/a/b@" + digestApp, "ghcr.io", "a/b", digestApp, digestApp, ""}},
+		{"docker hub", Image{Ref: "nginx:1.25"}, false, ruleValues{"index.docker.io/library/nginx:1.25", "index.docker.io", "library/nginx", "1.25", "", "1.25"}},
+		{"port", Image{Ref: "localhost:5000/x/y:1"}, false, ruleValues{"localhost:5000/x/y:1", "localhost:5000", "x/y", "1", "", "1"}},
+		{"port tag digest", Image{Ref: "127.0.0.1:5055/x:1.0@" + digestApp}, false, ruleValues{"127.0.0.1:5055/x:1.0", "127.0.0.1:5055", "x", "1.0", digestApp, "1.0"}},
+		{"port no tag", Image{Ref: "127.0.0.1:5055/x"}, false, ruleValues{"127.0.0.1:5055/x:latest", "127.0.0.1:5055", "x", "latest", "", ""}},
+		{"pin", Image{Ref: "registry.local:5000/x:1", Digest: digestApp}, true, ruleValues{"registry.local:5000/x@" + digestApp, "registry.local:5000", "x", digestApp, digestApp, "1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,8 @@ type LocalizeOptions struct {
 	Registry oci.Store
 	Publish  gitops.Options
 	Signer   crypto.Signer
+	// Chart says how a helmChart resource is localized.
+	Chart ChartOptions
 }
 
 // Localized is a localized manifests resource.
@@ -60,6 +62,8 @@ type Localized struct {
 	Version *ocireg.Version
 	// Pushed is where LocalizeOptions.Push published the files.
 	Pushed *Published
+	// Chart is set when the resource is a Helm chart (see LocalizeOptions.Chart).
+	Chart *LocalizedChart
 }
 
 // Localize reads the manifests resource of the component version
@@ -81,6 +85,9 @@ func Localize(ctx context.Context, repo *repository.Repository, name, version st
 	if err != nil {
 		return nil, err
 	}
+	if isChart(manifests) {
+		return localizeChart(ctx, repo, src, manifests, rules, o)
+	}
 	files, err := readManifests(ctx, src, manifests, rules)
 	if err != nil {
 		return nil, err
@@ -89,7 +96,7 @@ func Localize(ctx context.Context, repo *repository.Repository, name, version st
 	if err != nil {
 		return nil, err
 	}
-	res, err := localize.Localize(files.FS(), rules, images, o.Options)
+	res, err := localizeTree(files, rules, images, o.Options)
 	out := &Localized{Result: res, Name: src.Name(manifests), Original: files, Version: src.Version}
 	if err != nil {
 		return out, fmt.Errorf("localizing %s: %w", out.Name, err)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,6 +21,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/gitops"
+	"github.com/ferry-oci/ferry/localize"
+	"github.com/ferry-oci/ferry/localize/helm"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -80,6 +85,13 @@ type Blob struct {
 	// Descriptor gives the blob's media type, digest (the localReference)
 	// and size.
 	Descriptor v1.Descriptor
+	// ReferenceName is OCM's hint for an artifact set (a helm input):
+	// "<component>/<chart>:<version>"; "" for other inputs.
+	ReferenceName string
+	// Manifest is the digest of the main manifest of an artifact set (a
+	// helm input): the resource's digest is then ociArtifactDigest/v1 of
+	// it, as OCM records OCI artifacts.
+	Manifest v1.Hash
 
 	open func() (io.ReadCloser, error)
 }
@@ -158,7 +170,21 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 		if dr.Access, err = localBlobAccess(b.Descriptor); err != nil {
 			return nil, err
 		}
-		if !skip {
+		if b.ReferenceName != "" {
+			if dr.Access, err = component.NewAccess(component.LocalBlobAccess{Type: component.AccessLocalBlob,
+				LocalReference: b.Descriptor.Digest.String(), MediaType: string(b.Descriptor.MediaType), ReferenceName: b.ReferenceName}); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case skip:
+		case b.Manifest != (v1.Hash{}):
+			dg, err := component.OCIArtifactDigest(b.Manifest.String())
+			if err != nil {
+				return nil, err
+			}
+			dr.Digest = &dg
+		default:
 			dr.Digest = &component.DigestSpec{HashAlgorithm: "SHA-256", NormalisationAlgorithm: component.GenericBlobDigestV1, Value: b.Descriptor.Digest.Hex}
 		}
 		b.Kind = "resource"
@@ -267,6 +293,12 @@ func (s *Spec) blob(ctx context.Context, e Element, in *Input, dirTGZ string) (B
 		}
 	case InputBinary:
 		data = in.Data
+	case InputHelm:
+		set, hint, manifest, err := s.helmInput(ctx, in)
+		if err != nil {
+			return b, e.errorf(s, "input.path", "%w", err)
+		}
+		data, mt, b.ReferenceName, b.Manifest = set, ctf.ArtifactSetMediaType(string(types.OCIManifestSchema1)), hint, manifest
 	default:
 		return b, e.errorf(s, "input.type", "%w %q", ErrUnsupportedInput, in.Type)
 	}
@@ -394,4 +426,53 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// helmInput packs a chart directory or .tgz as an OCI Helm chart and
+// returns its artifact set and OCM's reference hint
+// "<component>/<chart>:<version>" (or the input's repository).
+func (s *Spec) helmInput(ctx context.Context, in *Input) ([]byte, string, v1.Hash, error) {
+	p := in.Path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.Dir, p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, "", v1.Hash{}, err
+	}
+	var c *helm.Chart
+	if fi.IsDir() {
+		c, err = helm.LoadDir(p)
+	} else {
+		var f *os.File
+		if f, err = os.Open(p); err == nil {
+			c, err = helm.LoadArchive(f, localize.Limits{})
+			f.Close()
+		}
+	}
+	if err != nil {
+		return nil, "", v1.Hash{}, err
+	}
+	if in.Version != "" && in.Version != c.Version {
+		return nil, "", v1.Hash{}, fmt.Errorf("chart %s has version %s, the input says %s", c.Name, c.Version, in.Version)
+	}
+	a, err := gitops.BuildChart(c)
+	if err != nil {
+		return nil, "", v1.Hash{}, err
+	}
+	hint := s.Name + "/" + c.Name
+	switch r := in.Repository; {
+	case strings.HasPrefix(r, "/"):
+		hint = strings.TrimPrefix(r, "/")
+	case r != "":
+		hint = s.Name + "/" + r
+	}
+	if !strings.Contains(hint, ":") {
+		hint += ":" + c.Version
+	}
+	var buf bytes.Buffer
+	if _, err := ctf.WriteArtifactSet(ctx, &buf, a.Reader(), c.Name, a.Descriptor, []string{a.Tag}); err != nil {
+		return nil, "", v1.Hash{}, err
+	}
+	return buf.Bytes(), hint, a.Descriptor.Digest, nil
 }

@@ -718,8 +718,13 @@ func (p *parser) input(n *yaml.Node, at string) (*Input, error) {
 		known = append(known, "text", "json", "formattedJson", "yaml")
 	case InputBinary:
 		known = append(known, "data")
+	case InputHelm:
+		known = append(known, "path", "version", "repository")
+		if pre["helmRepository"] != nil {
+			return nil, p.fail(pre["helmRepository"], joinPath(at, "helmRepository"), "%w: ferry builds a helm input from a chart directory or .tgz; for a chart in a Helm repository use a helm access", ErrUnsupportedInput)
+		}
 	default:
-		return nil, p.fail(pre["type"], joinPath(at, "type"), "%w %q: ferry builds file, dir, utf8 and binary inputs; for images use an ociArtifact access", ErrUnsupportedInput, typ)
+		return nil, p.fail(pre["type"], joinPath(at, "type"), "%w %q: ferry builds file, dir, utf8, binary and helm inputs; for images use an ociArtifact access", ErrUnsupportedInput, typ)
 	}
 	f, err := p.fields(n, at, known...)
 	if err != nil {
@@ -732,8 +737,16 @@ func (p *parser) input(n *yaml.Node, at string) (*Input, error) {
 		return nil, err
 	}
 	switch in.Type {
-	case InputFile, InputDir:
+	case InputFile, InputDir, InputHelm:
 		if in.Path, err = p.required(f, n, at, "path"); err != nil {
+			return nil, err
+		}
+	}
+	if in.Type == InputHelm {
+		if in.Version, err = p.str(f["version"], joinPath(at, "version")); err != nil {
+			return nil, err
+		}
+		if in.Repository, err = p.str(f["repository"], joinPath(at, "repository")); err != nil {
 			return nil, err
 		}
 	}
@@ -795,7 +808,7 @@ func (p *parser) input(n *yaml.Node, at string) (*Input, error) {
 func inputType(t string) string {
 	name, _, _ := strings.Cut(t, "/")
 	switch strings.ToLower(name) {
-	case InputFile, InputDir, InputUTF8, InputBinary:
+	case InputFile, InputDir, InputUTF8, InputBinary, InputHelm:
 		return strings.ToLower(name)
 	}
 	return t

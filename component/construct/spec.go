@@ -125,6 +125,9 @@ const (
 	InputDir    = "dir"
 	InputUTF8   = "utf8"
 	InputBinary = "binary"
+	// InputHelm is a Helm chart (a chart directory or .tgz), stored as
+	// OCM v1 stores it: the artifact set of the chart as an OCI Helm chart.
+	InputHelm = "helm"
 )
 
 // ComponentVersionTag as a resource version means the component version.
@@ -155,6 +158,12 @@ type Input struct {
 
 	// binary
 	Data []byte
+
+	// helm: Path is the chart directory or archive; Version, when given,
+	// must be the chart's; Repository overrides the reference name's path
+	// (OCM's hint: "<component>/<chart>:<version>").
+	Version    string
+	Repository string
 }
 
 func (e Element) errorf(s *Spec, field, format string, args ...any) *Error {

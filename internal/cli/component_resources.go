@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // resourceRow is one resource as -o json/yaml prints it.
@@ -21,7 +22,8 @@ type resourceRow struct {
 }
 
 func newComponentResourcesCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var withCharts bool
+	cmd := &cobra.Command{
 		Use:     "resources REPO//NAME[:VERSION]",
 		Aliases: []string{"resource", "res"},
 		Short:   "List the resources of component versions",
@@ -40,7 +42,7 @@ the digest added.`,
 			if err != nil {
 				return err
 			}
-			repo.Close()
+			defer repo.Close()
 			var rows []resourceRow
 			for _, cv := range versions {
 				d := cv.Descriptor
@@ -49,7 +51,24 @@ the digest added.`,
 						ExtraIdentity: r.ExtraIdentity, Type: r.Type, Relation: r.Relation, Access: r.Access, Digest: r.Digest})
 				}
 			}
-			return g.print(rows, func(t *tableWriter) {
+			var charts []release.ChartNeeds
+			if withCharts {
+				for _, cv := range versions {
+					cs, err := release.ChartImages(cmd.Context(), repo, cv)
+					if err != nil {
+						return err
+					}
+					charts = append(charts, cs...)
+				}
+			}
+			var out any = rows
+			if withCharts {
+				out = struct {
+					Resources []resourceRow        `json:"resources"`
+					Charts    []release.ChartNeeds `json:"charts"`
+				}{rows, charts}
+			}
+			return g.print(out, func(t *tableWriter) {
 				t.row("NAME", "VERSION", "IDENTITY", "TYPE", "RELATION", "ACCESSTYPE", "ACCESSSPEC", "DIGEST")
 				for _, r := range rows {
 					id := ""
@@ -63,7 +82,12 @@ the digest added.`,
 					}
 					t.row(r.Name, r.Version, id, r.Type, r.Relation, r.Access.Type, string(spec), dg)
 				}
+				if withCharts {
+					printChartNeeds(t, charts)
+				}
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&withCharts, "chart-images", false, "render each helmChart resource (helm's engine, default values) and list the images it needs, and whether each is a resource")
+	return cmd
 }

@@ -27,12 +27,14 @@ type localizeOptions struct {
 	diff             bool
 	gitops           gitopsFlags
 	pullSecret       localize.PullSecretOptions
+	chart            chartFlags
 }
 
 // localizeOutput is what -o json prints.
 type localizeOutput struct {
 	*localize.Result
-	Pushed *release.Published `json:"pushed,omitempty"`
+	Pushed *release.Published      `json:"pushed,omitempty"`
+	Chart  *release.LocalizedChart `json:"chart,omitempty"`
 }
 
 func newLocalizeCmd(g *globals) *cobra.Command {
@@ -65,7 +67,7 @@ Config Sync), or is shown as a diff (--diff, which writes nothing).`,
 	f.StringVar(&o.config, "config", "", "the resource holding the ConfigData rules (default: the one whose content is a ConfigData)")
 	f.StringVar(&o.rules, "rules", "", "a ConfigData file with the rules, instead of the component's")
 	f.BoolVar(&o.auto, "auto", false, "no rules: rewrite every workload image that names one of the component's images")
-	f.BoolVar(&o.pinDigest, "pin-digest", false, "write repo@sha256:… instead of tags")
+	f.BoolVar(&o.pinDigest, "pin-digest", false, "write digests (repo@sha256:…) where the rules write tags; without it the copy's tag is kept")
 	f.StringArrayVar(&o.imageFields, "image-field", nil, "another image field to check (and rewrite with --auto), KIND:PATH, e.g. Certificate:spec.image")
 	f.StringArrayVar(&o.allow, "allow", nil, "an image (or a prefix ending in /) that counts as localized")
 	f.BoolVar(&o.allowUnlocalized, "allow-unlocalized", false, "report images that name no copy, but do not fail")
@@ -76,6 +78,7 @@ Config Sync), or is shown as a diff (--diff, which writes nothing).`,
 	g.addSemverFlag(cmd)
 	f.StringVar(&o.pullSecret.Secret, "pull-secret", "", "name this Secret (which ferry never writes) in imagePullSecrets of every workload's pod spec, keeping the entries there")
 	f.StringVar(&o.pullSecret.ServiceAccount, "service-account", "", "with --pull-secret: add it to this ServiceAccount of the manifests instead of the pod specs")
+	o.chart.add(cmd)
 	_ = cmd.MarkFlagRequired("resource")
 	return cmd
 }
@@ -105,9 +108,12 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 	if o.diff {
 		return g.printDiff(res)
 	}
-	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed}, func(t *tableWriter) {
-		t.row(fmt.Sprintf("localized %s: %s in %s rewritten; %s checked, all name copies",
-			res.Name, human.Count(len(res.Changes), "field"), human.Count(len(res.Changed), "file"), human.Count(res.Coverage.Checked, "image field")))
+	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed, Chart: res.Chart}, func(t *tableWriter) {
+		t.row(fmt.Sprintf("localized %s: %s in %s rewritten; %s checked, %s",
+			res.Name, human.Count(rewritten(res.Changes), "field"), human.Count(len(res.Changed), "file"), human.Count(res.Coverage.Checked, "image field"), coverageSummary(res.Coverage)))
+		if res.Chart != nil {
+			printChart(t, res.Chart)
+		}
 		if o.out != "" {
 			t.row("written to " + o.out)
 		}
@@ -134,7 +140,10 @@ func (g *globals) printDiff(res *release.Localized) error {
 // result goes and how it is published.
 func (g *globals) localizeOptions(refArg string, o localizeOptions) (component.Ref, release.LocalizeOptions, error) {
 	ref, lo, err := o.parse(refArg)
-	if err != nil || o.diff {
+	if err != nil {
+		return ref, lo, err
+	}
+	if lo.Chart, err = g.chartOptions(o.chart); err != nil || o.diff {
 		return ref, lo, err
 	}
 	lo.Out = o.out
@@ -151,6 +160,8 @@ func (g *globals) localizeOptions(refArg string, o localizeOptions) (component.R
 		if lo.Push, err = g.parseOCIURL(o.push, true); err != nil {
 			return ref, lo, err
 		}
+	}
+	if o.push != "" || o.chart.repo != "" {
 		lo.Registry, err = g.remoteStore()
 	}
 	return ref, lo, err
@@ -191,6 +202,8 @@ func (g *globals) localizeHint(err error) error {
 	case errors.As(err, &cerr):
 		g.printFindings(cerr.Unlocalized)
 		return withHint(err, "add a localization rule for each image listed, --allow an image that is provided otherwise, or pass --allow-unlocalized")
+	case errors.Is(err, release.ErrChartRepo):
+		return withHint(err, "name a registry for the chart with --chart-repo oci://REPO (it is pushed as REPO/NAME:VERSION)")
 	case errors.Is(err, release.ErrNoRules):
 		return withHint(err, "name the rules with --config RESOURCE or --rules FILE, or rewrite by image name with --auto")
 	case errors.Is(err, component.ErrInvalidIdentity):

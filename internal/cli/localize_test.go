@@ -23,13 +23,18 @@ func TestLocalizeAfterTransfer(t *testing.T) {
 	ref := reg.Host + "/air//example.com/podinfo:6.3.5"
 	want := reg.Host + "/air/stefanprodan/podinfo@sha256:dec1e7679a6dc3e79db0a1765eeb0de7f1e8ab19c97ce4f10b2125f4e789d774"
 
+	// Without --pin-digest the copy's tag is kept; with it, the digest.
 	code, diff, stderr := run(t, "localize", ref, "--resource", "deployment", "--diff")
-	if code != 0 || !strings.Contains(diff, "+        image: "+want) || !strings.Contains(diff, "-        image: 127.0.0.1:5055/stefanprodan/podinfo:6.3.5") {
+	if code != 0 || !strings.Contains(diff, "+        image: "+reg.Host+"/air/stefanprodan/podinfo:6.3.5\n") || !strings.Contains(diff, "-        image: 127.0.0.1:5055/stefanprodan/podinfo:6.3.5") {
 		t.Fatalf("--diff: exit %d\n%s%s", code, diff, stderr)
+	}
+	code, diff, stderr = run(t, "localize", ref, "--resource", "deployment", "--diff", "--pin-digest")
+	if code != 0 || !strings.Contains(diff, "+        image: "+want) {
+		t.Fatalf("--diff --pin-digest: exit %d\n%s%s", code, diff, stderr)
 	}
 	var digests []string
 	for range 2 {
-		code, stdout, stderr := run(t, "localize", ref, "--resource", "deployment", "--push", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.5", "-o", "json")
+		code, stdout, stderr := run(t, "localize", ref, "--resource", "deployment", "--pin-digest", "--push", "oci://"+reg.Host+"/air/deploy/podinfo:6.3.5", "-o", "json")
 		if code != 0 {
 			t.Fatal(stderr)
 		}

@@ -1,0 +1,3 @@
+{{- define "podinfo.image" -}}
+{{ .repository }}:{{ .tag }}{{ with .digest }}@{{ . }}{{ end }}
+{{- end -}}
