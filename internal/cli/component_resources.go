@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/release"
+	"github.com/ferry-oci/ferry/repository"
 )
 
 // resourceRow is one resource as -o json/yaml prints it.
@@ -43,51 +46,57 @@ the digest added.`,
 				return err
 			}
 			defer repo.Close()
-			var rows []resourceRow
-			for _, cv := range versions {
-				d := cv.Descriptor
-				for _, r := range d.Resources {
-					rows = append(rows, resourceRow{Component: d.Name + ":" + d.Version, Name: r.Name, Version: r.Version,
-						ExtraIdentity: r.ExtraIdentity, Type: r.Type, Relation: r.Relation, Access: r.Access, Digest: r.Digest})
-				}
-			}
-			var charts []release.ChartNeeds
-			if withCharts {
-				for _, cv := range versions {
-					cs, err := release.ChartImages(cmd.Context(), repo, cv)
-					if err != nil {
-						return err
-					}
-					charts = append(charts, cs...)
-				}
-			}
-			var out any = rows
-			if withCharts {
-				out = struct {
-					Resources []resourceRow        `json:"resources"`
-					Charts    []release.ChartNeeds `json:"charts"`
-				}{rows, charts}
-			}
-			return g.print(out, func(t *tableWriter) {
-				t.row("NAME", "VERSION", "IDENTITY", "TYPE", "RELATION", "ACCESSTYPE", "ACCESSSPEC", "DIGEST")
-				for _, r := range rows {
-					id := ""
-					if len(r.ExtraIdentity) > 0 {
-						id = r.ExtraIdentity.String()
-					}
-					spec, _ := json.Marshal(r.Access.Fields)
-					dg := ""
-					if r.Digest != nil {
-						dg = r.Digest.String()
-					}
-					t.row(r.Name, r.Version, id, r.Type, r.Relation, r.Access.Type, string(spec), dg)
-				}
-				if withCharts {
-					printChartNeeds(t, charts)
-				}
-			})
+			return g.printResources(cmd.Context(), repo, versions, withCharts)
 		},
 	}
 	cmd.Flags().BoolVar(&withCharts, "chart-images", false, "render each helmChart resource (helm's engine, default values) and list the images it needs, and whether each is a resource")
 	return cmd
+}
+
+// printResources lists the resources of versions, and with withCharts the
+// images each chart among them needs.
+func (g *globals) printResources(ctx context.Context, repo *repository.Repository, versions []*ocireg.Version, withCharts bool) error {
+	var rows []resourceRow
+	for _, cv := range versions {
+		d := cv.Descriptor
+		for _, r := range d.Resources {
+			rows = append(rows, resourceRow{Component: d.Name + ":" + d.Version, Name: r.Name, Version: r.Version,
+				ExtraIdentity: r.ExtraIdentity, Type: r.Type, Relation: r.Relation, Access: r.Access, Digest: r.Digest})
+		}
+	}
+	var charts []release.ChartNeeds
+	if withCharts {
+		for _, cv := range versions {
+			cs, err := release.ChartImages(ctx, repo, cv)
+			if err != nil {
+				return err
+			}
+			charts = append(charts, cs...)
+		}
+	}
+	var out any = rows
+	if withCharts {
+		out = struct {
+			Resources []resourceRow        `json:"resources"`
+			Charts    []release.ChartNeeds `json:"charts"`
+		}{rows, charts}
+	}
+	return g.print(out, func(t *tableWriter) {
+		t.row("NAME", "VERSION", "IDENTITY", "TYPE", "RELATION", "ACCESSTYPE", "ACCESSSPEC", "DIGEST")
+		for _, r := range rows {
+			id := ""
+			if len(r.ExtraIdentity) > 0 {
+				id = r.ExtraIdentity.String()
+			}
+			spec, _ := json.Marshal(r.Access.Fields)
+			dg := ""
+			if r.Digest != nil {
+				dg = r.Digest.String()
+			}
+			t.row(r.Name, r.Version, id, r.Type, r.Relation, r.Access.Type, string(spec), dg)
+		}
+		if withCharts {
+			printChartNeeds(t, charts)
+		}
+	})
 }

@@ -108,14 +108,19 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, o localizeOptio
 	if o.diff {
 		return g.printDiff(res)
 	}
+	return g.printLocalized(res, o.out)
+}
+
+// printLocalized prints what localize rewrote, checked, wrote and pushed.
+func (g *globals) printLocalized(res *release.Localized, out string) error {
 	return g.print(localizeOutput{Result: res.Result, Pushed: res.Pushed, Chart: res.Chart}, func(t *tableWriter) {
 		t.row(fmt.Sprintf("localized %s: %s in %s rewritten; %s checked, %s",
 			res.Name, human.Count(rewritten(res.Changes), "field"), human.Count(len(res.Changed), "file"), human.Count(res.Coverage.Checked, "image field"), coverageSummary(res.Coverage)))
 		if res.Chart != nil {
 			printChart(t, res.Chart)
 		}
-		if o.out != "" {
-			t.row("written to " + o.out)
+		if out != "" {
+			t.row("written to " + out)
 		}
 		if res.Pushed != nil {
 			t.row("pushed " + res.Pushed.Reference)

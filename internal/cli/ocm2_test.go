@@ -23,9 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/registrytest"
-	"sigs.k8s.io/yaml"
 )
 
 // The OCM v2 CLI fixtures (testdata/ocm2, a copy of shared/testdata/ocm2):
