@@ -7,7 +7,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/mirror"
 	"github.com/ferry-oci/ferry/repository"
@@ -190,21 +189,11 @@ type MirrorResult struct {
 // own rule (the plan of that transfer, nothing copied, nothing written to
 // target). Formats nil means every one, each in dir/FORMAT.
 func MirrorConfig(ctx context.Context, sources []string, target, dir string, formats []mirror.Format, mo mirror.Options, o Options) (*MirrorResult, error) {
-	dstSpec, err := component.ParseRepo(target)
-	if err != nil {
-		return nil, &UsageError{err}
-	}
-	src, versions, err := openSources(ctx, sources, o.Repository)
+	src, versions, dst, err := openEnds(ctx, sources, target, o.Repository, false)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	ro := o.Repository
-	ro.Write = false
-	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
-	if err != nil {
-		return nil, err
-	}
 	defer dst.Close()
 	if dst.Intermediate() {
 		return nil, usageError("--registry " + target + ": name a registry (host[:port]/path); runtimes pull from registries, not archives")

@@ -117,27 +117,38 @@ type Result struct {
 // or a repository alone for every component in it; a registry path or a
 // CTF archive, created when it is missing). See TransferVersions.
 func Transfer(ctx context.Context, sources []string, target string, o Options) (*Result, error) {
-	dstSpec, err := component.ParseRepo(target)
-	if err != nil {
-		return nil, &UsageError{err}
-	}
-	src, versions, err := openSources(ctx, sources, o.Repository)
+	src, versions, dst, err := openEnds(ctx, sources, target, o.Repository, !o.DryRun && !o.Check)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	ro := o.Repository
-	ro.Write = !o.DryRun && !o.Check
-	dst, err := repository.OpenRepo(ctx, dstSpec, ro)
-	if err != nil {
-		return nil, err
-	}
 	res, err := TransferVersions(ctx, src, versions, dst, o)
 	if err != nil {
 		return nil, err
 	}
-	res.Source, res.Target = src.Spec.String(), dstSpec.String()
+	res.Source, res.Target = src.Spec.String(), dst.Spec.String()
 	return res, nil
+}
+
+// openEnds opens the repository the sources name, expanded into component
+// versions, and the one target names (for writing with write); the caller
+// closes both.
+func openEnds(ctx context.Context, sources []string, target string, o repository.Options, write bool) (*repository.Repository, []component.Ref, *repository.Repository, error) {
+	dstSpec, err := component.ParseRepo(target)
+	if err != nil {
+		return nil, nil, nil, &UsageError{err}
+	}
+	src, versions, err := openSources(ctx, sources, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	o.Write = write
+	dst, err := repository.OpenRepo(ctx, dstSpec, o)
+	if err != nil {
+		src.Close()
+		return nil, nil, nil, err
+	}
+	return src, versions, dst, nil
 }
 
 // openSources opens the repository the sources name (see

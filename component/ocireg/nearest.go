@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -87,7 +88,7 @@ func Nearest(want string, names []string, n int) []string {
 		if s == want {
 			continue
 		}
-		cs = append(cs, cand{s, editDistance(strings.ToLower(want), strings.ToLower(s))})
+		cs = append(cs, cand{s, component.EditDistance(strings.ToLower(want), strings.ToLower(s))})
 	}
 	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
 	limit := max(len(want)/2, 2)
@@ -124,27 +125,6 @@ func nearestVersions(want string, versions []string, n int) []string {
 		}
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // catalogs is a store over many registries that lists one registry's
