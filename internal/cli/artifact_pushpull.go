@@ -70,7 +70,6 @@ func (g *globals) parseOCIURL(s string, needTag bool) (oci.Ref, error) {
 	return r.Ref, g.checkPlainHTTP(r)
 }
 
-// pushed is what push and localize --push print.
 func newArtifactPushCmd(g *globals) *cobra.Command {
 	var f gitopsFlags
 	cmd := &cobra.Command{
@@ -84,31 +83,7 @@ pin in the GitOps tool.`,
 		Example: `  ferry artifact push ./manifests oci://registry.local:5000/apps/podinfo:6.3.5`,
 		Args:    exactArgs("DIR", "oci://REPO:TAG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := g.parseOCIURL(args[1], true)
-			if err != nil {
-				return err
-			}
-			opts, err := f.options()
-			if err != nil {
-				return err
-			}
-			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
-				return usageErr(fmt.Errorf("%s: not a directory", args[0]))
-			}
-			signer, err := f.signer()
-			if err != nil {
-				return err
-			}
-			p, err := g.pushGitOps(cmd.Context(), os.DirFS(args[0]), ref, opts, signer)
-			if err != nil {
-				return err
-			}
-			return g.print(p, func(t *tableWriter) {
-				t.row(p.Reference)
-				if p.Signature != nil {
-					t.row("signed " + p.Signature.Reference)
-				}
-			})
+			return g.runArtifactPush(cmd.Context(), args[0], args[1], f)
 		},
 	}
 	f.add(cmd)
@@ -176,36 +151,68 @@ outside DIR, links and oversized content are refused.`,
 		Example: `  ferry artifact pull oci://registry.local:5000/apps/podinfo:6.3.5 -O ./out`,
 		Args:    exactArgs("oci://REPO:TAG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := g.parseOCIURL(args[0], false)
-			if err != nil {
-				return err
-			}
-			if out == "" {
-				return usageErr(fmt.Errorf("name the directory to unpack into with -O DIR"))
-			}
-			store, err := g.remoteStore()
-			if err != nil {
-				return err
-			}
-			p, err := gitops.Pull(cmd.Context(), store, ref, out, gitops.PullOptions{})
-			if err != nil {
-				return fmt.Errorf("pulling %s: %w", ref, err)
-			}
-			names := p.Files.Names()
-			return g.print(struct {
-				Reference string   `json:"reference"`
-				Digest    v1.Hash  `json:"digest"`
-				Files     []string `json:"files"`
-			}{ref.String(), p.Descriptor.Digest, names}, func(t *tableWriter) {
-				for _, n := range names {
-					t.row(n)
-				}
-				pinned := ref // the digest once, whether ref named it or not
-				pinned.Digest = p.Descriptor.Digest
-				t.row(fmt.Sprintf("pulled %s into %s: %s", pinned, out, human.Count(len(names), "file")))
-			})
+			return g.runArtifactPull(cmd.Context(), args[0], out)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "O", "", "directory to unpack into (created if missing)")
 	return cmd
+}
+
+func (g *globals) runArtifactPush(ctx context.Context, dir, refArg string, f gitopsFlags) error {
+	ref, err := g.parseOCIURL(refArg, true)
+	if err != nil {
+		return err
+	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usageErr(fmt.Errorf("%s: not a directory", dir))
+	}
+	signer, err := f.signer()
+	if err != nil {
+		return err
+	}
+	p, err := g.pushGitOps(ctx, os.DirFS(dir), ref, opts, signer)
+	if err != nil {
+		return err
+	}
+	return g.print(p, func(t *tableWriter) {
+		t.row(p.Reference)
+		if p.Signature != nil {
+			t.row("signed " + p.Signature.Reference)
+		}
+	})
+}
+
+func (g *globals) runArtifactPull(ctx context.Context, refArg, out string) error {
+	ref, err := g.parseOCIURL(refArg, false)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		return usageErr(fmt.Errorf("name the directory to unpack into with -O DIR"))
+	}
+	store, err := g.remoteStore()
+	if err != nil {
+		return err
+	}
+	p, err := gitops.Pull(ctx, store, ref, out, gitops.PullOptions{})
+	if err != nil {
+		return fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	names := p.Files.Names()
+	return g.print(struct {
+		Reference string   `json:"reference"`
+		Digest    v1.Hash  `json:"digest"`
+		Files     []string `json:"files"`
+	}{ref.String(), p.Descriptor.Digest, names}, func(t *tableWriter) {
+		for _, n := range names {
+			t.row(n)
+		}
+		pinned := ref // the digest once, whether ref named it or not
+		pinned.Digest = p.Descriptor.Digest
+		t.row(fmt.Sprintf("pulled %s into %s: %s", pinned, out, human.Count(len(names), "file")))
+	})
 }

@@ -52,12 +52,9 @@ type bundleCreateOptions struct {
 	onEvent func(transfer.Event) // tests: sees every event of the run
 }
 
-func newBundleCreateCmd(g *globals) *cobra.Command {
-	var o bundleCreateOptions
-	cmd := &cobra.Command{
-		Use:   "create SRC... -o FILE",
-		Short: "Write component versions with every image and blob into a bundle",
-		Long: `create copies component versions, with every image and blob their resources
+// bundleCreateLong and bundleCreateExample are bundle create's help.
+const (
+	bundleCreateLong = `create copies component versions, with every image and blob their resources
 point at, into the bundle FILE, by the same engine and rules as 'ferry transfer'
 (SRC is REPO//NAME[:VERSION] or a CTF archive). Images become native OCI
 artifacts inside it, referenced from the descriptors by relativeOciReference.
@@ -93,8 +90,8 @@ once the bundle is imported into a registry. For 'ocm verify' (v1) on the file,
 create the bundle with --ocm-artifact-sets. --upload-as localBlob stores images
 in each version's OCI index, as the OCM v2 CLI does (its 'transfer
 --copy-resources'); the OCM v1 CLI cannot read that form. Versions the OCM v2 CLI
-wrote are carried as they are, index and digests included. See docs/ocm-interop.md.`,
-		Example: `  # a release with its images, in one file
+wrote are carried as they are, index and digests included. See docs/ocm-interop.md.`
+	bundleCreateExample = `  # a release with its images, in one file
   ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar
 
   # on 4 GiB media, only what the air-gapped registry lacks
@@ -102,22 +99,17 @@ wrote are carried as they are, index and digests included. See docs/ocm-interop.
       --split 4GiB --missing-from inventory.json
 
   # the connection broke: continue
-  ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar --resume`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if o.plan != "" {
-				if len(args) > 0 || o.file != "" {
-					return usageErr(errors.New("--plan names the source and the bundle itself: give no SRC or -o"))
-				}
-				return nil
-			}
-			if len(args) < 1 {
-				return usageErr(fmt.Errorf("%s needs at least one SRC", cmd.CommandPath()))
-			}
-			if o.file == "" {
-				return usageErr(fmt.Errorf("%s needs the bundle file: -o FILE", cmd.CommandPath()))
-			}
-			return checkFileName(o.file)
-		},
+  ferry bundle create ghcr.io/acme/releases//example.com/podinfo:6.3.5 -o podinfo.tar --resume`
+)
+
+func newBundleCreateCmd(g *globals) *cobra.Command {
+	var o bundleCreateOptions
+	cmd := &cobra.Command{
+		Use:     "create SRC... -o FILE",
+		Short:   "Write component versions with every image and blob into a bundle",
+		Long:    bundleCreateLong,
+		Example: bundleCreateExample,
+		Args:    func(cmd *cobra.Command, args []string) error { return o.checkArgs(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.runBundleCreate(cmd.Context(), args, o)
 		},
@@ -143,6 +135,24 @@ wrote are carried as they are, index and digests included. See docs/ocm-interop.
 	g.addSemverFlag(cmd)
 	g.addBOMFormatFlag(cmd)
 	return cmd
+}
+
+// checkArgs checks bundle create's arguments: SRC and -o FILE, or --plan
+// alone.
+func (o bundleCreateOptions) checkArgs(cmd *cobra.Command, args []string) error {
+	if o.plan != "" {
+		if len(args) > 0 || o.file != "" {
+			return usageErr(errors.New("--plan names the source and the bundle itself: give no SRC or -o"))
+		}
+		return nil
+	}
+	if len(args) < 1 {
+		return usageErr(fmt.Errorf("%s needs at least one SRC", cmd.CommandPath()))
+	}
+	if o.file == "" {
+		return usageErr(fmt.Errorf("%s needs the bundle file: -o FILE", cmd.CommandPath()))
+	}
+	return checkFileName(o.file)
 }
 
 // createResult is what 'bundle create' prints.

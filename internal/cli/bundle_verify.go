@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,23 +34,7 @@ the other volumes need not be there yet.`,
   ferry bundle verify podinfo.tar.001 --volume`,
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			verify := func() (*bundle.Report, error) {
-				return bundle.Verify(cmd.Context(), args[0], bundle.VerifyOptions{Jobs: jobs})
-			}
-			if volume {
-				verify = func() (*bundle.Report, error) { return bundle.VerifyVolume(cmd.Context(), args[0]) }
-			}
-			rep, err := verify()
-			if perr := g.printVerified(rep, err == nil, volume); perr != nil {
-				return perr
-			}
-			if errors.Is(err, bundle.ErrNoSidecar) {
-				return withHint(err, "keep the sidecar (the .sha256 file made with the bundle) beside the volume, or verify the whole bundle")
-			}
-			if err != nil {
-				return bundleHint(fmt.Errorf("verifying %s: %w", args[0], err), args[0])
-			}
-			return nil
+			return g.runBundleVerify(cmd.Context(), args[0], jobs, volume)
 		},
 	}
 	cmd.Flags().IntVar(&jobs, "jobs", 4, "blobs hashed at once")
@@ -57,24 +42,50 @@ the other volumes need not be there yet.`,
 	return cmd
 }
 
+func (g *globals) runBundleVerify(ctx context.Context, file string, jobs int, volume bool) error {
+	var rep *bundle.Report
+	var err error
+	if volume {
+		rep, err = bundle.VerifyVolume(ctx, file)
+	} else {
+		rep, err = bundle.Verify(ctx, file, bundle.VerifyOptions{Jobs: jobs})
+	}
+	if perr := g.printVerified(rep, err == nil, volume); perr != nil {
+		return perr
+	}
+	if errors.Is(err, bundle.ErrNoSidecar) {
+		return withHint(err, "keep the sidecar (the .sha256 file made with the bundle) beside the volume, or verify the whole bundle")
+	}
+	if err != nil {
+		return bundleHint(fmt.Errorf("verifying %s: %w", file, err), file)
+	}
+	return nil
+}
+
+// printVolumes prints the volumes bundle verify checked, if any.
+func printVolumes(t *tableWriter, vols []bundle.VolumeReport) {
+	if len(vols) == 0 {
+		return
+	}
+	t.row("FILE", "SIZE", "SHA256", "")
+	for _, v := range vols {
+		state := "ok"
+		if !v.OK {
+			state = "DAMAGED"
+		}
+		sum := v.SHA256
+		if sum == "" {
+			sum = "-"
+		}
+		t.row(v.Path, sizeString(v.Size), sum, state)
+	}
+	t.row("")
+}
+
 // printVerified prints what bundle verify checked and found.
 func (g *globals) printVerified(rep *bundle.Report, ok, volume bool) error {
 	return g.print(rep, func(t *tableWriter) {
-		if len(rep.Volumes) > 0 {
-			t.row("FILE", "SIZE", "SHA256", "")
-			for _, v := range rep.Volumes {
-				state := "ok"
-				if !v.OK {
-					state = "DAMAGED"
-				}
-				sum := v.SHA256
-				if sum == "" {
-					sum = "-"
-				}
-				t.row(v.Path, sizeString(v.Size), sum, state)
-			}
-			t.row("")
-		}
+		printVolumes(t, rep.Volumes)
 		for _, p := range rep.Problems {
 			at := ""
 			if p.Offset >= 0 {
