@@ -82,7 +82,7 @@ func checkOne(p, sidecar, want string) (VolumeReport, *DamageError, error) {
 // *DamageError wrapping ErrChecksum when the volume does not hash to what
 // the sidecar lists.
 func VerifyVolume(ctx context.Context, path string) (*Report, error) {
-	rep := &Report{Path: path}
+	rep := &Report{Path: path, Volume: true}
 	m := volumeSuffix.FindStringSubmatch(path)
 	if m == nil {
 		return rep, fmt.Errorf("verifying volume %s: not a volume name (FILE.000, FILE.001, …): %w", path, ErrNoSidecar)

@@ -46,6 +46,9 @@ type Report struct {
 	// Strays are files interrupted writes of a CTF left (see ctf.Strays):
 	// not part of it, and not damage; the next write reuses or removes them.
 	Strays []ctf.Stray `json:"strays,omitempty"`
+	// Volume says one volume was checked against the sidecar alone
+	// (VerifyVolume).
+	Volume bool `json:"-"`
 }
 
 // VolumeReport is one file of a verified bundle.

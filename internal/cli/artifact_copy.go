@@ -69,5 +69,5 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 	if o.dryRun {
 		return g.printPlan(res.Plan)
 	}
-	return g.printReport(res.Report, "")
+	return g.printReport(res, "")
 }

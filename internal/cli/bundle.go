@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/bundle"
-	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -155,21 +154,6 @@ func (o bundleCreateOptions) checkArgs(cmd *cobra.Command, args []string) error 
 	return checkFileName(o.file)
 }
 
-// createResult is what 'bundle create' prints.
-type createResult struct {
-	Bundle     string           `json:"bundle"`
-	Volumes    []bundle.Volume  `json:"volumes"`
-	Size       int64            `json:"size"`
-	Components int              `json:"components"`
-	Artifacts  int              `json:"artifacts"`
-	Blobs      int              `json:"blobs"`
-	BlobBytes  int64            `json:"blobBytes"` // the blobs (manifests included) without ferry's metadata, as verify and inspect count them
-	LeftOut    int              `json:"leftOut,omitempty"`
-	Resumed    bundle.Resumed   `json:"resumed"`
-	Report     runSummary       `json:"report"`
-	Metadata   *bundle.Metadata `json:"-"`
-}
-
 func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundleCreateOptions) error {
 	ro, err := g.releaseOptions(o.verify, o.platforms, o.noAttachments, o.jobs)
 	if err != nil {
@@ -200,7 +184,6 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 		// -o names the bundle here: the plan is always the JSON file --plan runs.
 		return g.writePlanFile(release.NewPlanFile(&res.Result), o.signKey, true)
 	}
-	g.cyclonedx = res.CycloneDX
 	return g.printBundle(res, o.reportFile)
 }
 
@@ -258,36 +241,12 @@ func bundleCreateHint(err error, file string) error {
 
 // printBundle prints what bundle create wrote, and writes it to the
 // --report file when named.
-func (g *globals) printBundle(r *release.BundleResult, reportFile string) error {
-	md := r.Metadata
-	res := createResult{Bundle: r.File, Volumes: r.Volumes, Size: r.Size, Components: len(md.Components), Artifacts: len(md.Artifacts),
-		Blobs: len(md.Blobs), BlobBytes: md.BlobBytes(), Resumed: r.Resumed, Report: g.summary(r.Report), Metadata: md}
-	if md.LeftOut != nil {
-		res.LeftOut = len(md.LeftOut.Blobs)
-	}
-	if err := writeReport(reportFile, res); err != nil {
+func (g *globals) printBundle(res *release.BundleResult, reportFile string) error {
+	r := res.BundleReport(g.requests(), g.selected)
+	if err := writeReport(reportFile, r); err != nil {
 		return err
 	}
-	return g.print(res, func(t *tableWriter) {
-		t.row("FILE", "SIZE")
-		for _, v := range r.Volumes {
-			t.row(v.Path, sizeString(v.Size))
-		}
-		t.row("")
-		line := fmt.Sprintf("%s, %s, %s (%s); fetched %s",
-			human.Count(res.Components, "component version"), human.Count(res.Artifacts, "artifact"), human.Count(res.Blobs, "blob"),
-			human.Bytes(res.BlobBytes), human.Bytes(r.Report.BytesCopied))
-		if res.Resumed.Blobs > 0 {
-			line += fmt.Sprintf(" (resumed: %s, %s already there)", human.Count(res.Resumed.Blobs, "blob"), human.Bytes(res.Resumed.Bytes))
-		}
-		if res.LeftOut > 0 {
-			line += fmt.Sprintf("; left out %s the target holds", human.Count(res.LeftOut, "blob"))
-		}
-		t.row(line)
-		if v := md.BOM.VerifiedSummary(); v != "" {
-			t.row(v)
-		}
-	})
+	return g.show(r, r.WriteTable)
 }
 
 // checkFileName refuses an -o FILE that is an output format: on commands

@@ -73,10 +73,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bu
 	if err != nil {
 		return importHint(ctx, err, file)
 	}
-	if err := g.promoted(res, o.drift.check); err != nil || o.drift.check {
-		return err
-	}
-	return g.printReport(res.Report, o.reportFile)
+	return g.printResult(res, o.drift.check, o.reportFile)
 }
 
 // importHint says what to do after a failed import. The bundle is called

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/release"
@@ -30,65 +29,22 @@ func (d driftFlags) apply(o *release.Options) {
 	o.SkipExisting, o.BackupTagSuffix, o.Check = d.skipExisting, d.backupSuffix, d.check
 }
 
-// promoted prints and records what the drift gate did and keeps the
-// CycloneDX BOM for the report. After --check it prints the comparison
-// and returns a drift error (exit code 3) when a tag drifted.
-func (g *globals) promoted(res *release.Result, check bool) error {
+// printResult prints what a transfer or an import did: after --check the
+// comparison, returning a drift error (exit code 3) when a tag drifted;
+// else the drift gate's notes and the report, also written to the
+// --report file when named.
+func (g *globals) printResult(res *release.Result, check bool, reportFile string) error {
 	if check {
-		return g.printCheck(res.Tags)
-	}
-	g.drift, g.cyclonedx = res.Drift, res.CycloneDX
-	for _, c := range res.Drift {
-		switch c.Action {
-		case "skip":
-			fmt.Fprintf(g.stderr, "note: %s holds %s, not %s: left as it is (--skip-existing)\n", c.Ref(), c.Target, c.Source)
-		case "overwrite":
-			kept := ""
-			if c.Backup != "" {
-				kept = ", the old content kept as " + c.Repo + ":" + c.Backup
-			}
-			fmt.Fprintf(g.stderr, "note: %s holds %s: moved to %s (--overwrite)%s\n", c.Ref(), c.Target, c.Source, kept)
+		c := res.Comparison()
+		if err := g.show(c, c.WriteTable); err != nil {
+			return err
 		}
+		return c.Err()
 	}
-	if len(res.MirrorFiles) > 0 {
-		fmt.Fprintf(g.stderr, "wrote mirror configuration: %s\n", joinComma(res.MirrorFiles))
+	for _, n := range res.Notes() {
+		fmt.Fprintln(g.stderr, n)
 	}
-	for _, s := range res.MirrorSkipped {
-		fmt.Fprintf(g.stderr, "note: mirror configuration left out: %s\n", s)
-	}
-	return nil
-}
-
-// printCheck prints what --check compared.
-func (g *globals) printCheck(checks []transfer.TagCheck) error {
-	drifted := transfer.Drifted(checks)
-	var absent int
-	for _, c := range checks {
-		if c.Target == (v1.Hash{}) {
-			absent++
-		}
-	}
-	err := g.print(struct {
-		Checked int                 `json:"checked"`
-		Absent  int                 `json:"absent"`
-		Drifted []transfer.TagCheck `json:"drifted"`
-	}{len(checks), absent, append([]transfer.TagCheck{}, drifted...)}, func(t *tableWriter) {
-		if len(drifted) > 0 {
-			t.row("TAG", "TARGET DIGEST", "SOURCE DIGEST")
-			for _, c := range drifted {
-				t.row(c.Ref(), c.Target.String(), c.Source.String())
-			}
-			t.row("")
-		}
-		t.row(fmt.Sprintf("%d tags compared: %d in sync, %d not in the target yet, %d drifted", len(checks), len(checks)-absent-len(drifted), absent, len(drifted)))
-	})
-	if err != nil {
-		return err
-	}
-	if len(drifted) > 0 {
-		return fmt.Errorf("%w: %d of %d tags hold other content in the target (listed above)", transfer.ErrDrift, len(drifted), len(checks))
-	}
-	return nil
+	return g.printReport(res, reportFile)
 }
 
 // driftHint is the hint for a run the drift gate stopped.
@@ -98,15 +54,4 @@ func driftHint(err error) string {
 		return "the tags above changed in the target since they were written: find out why; then pass --overwrite (with --backup-tag-suffix to keep the old content) or --skip-existing"
 	}
 	return ""
-}
-
-func joinComma(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }

@@ -24,6 +24,16 @@ func (t *tableWriter) flush() error { return t.tw.Flush() }
 // print writes v to stdout as JSON or YAML, or, for the table format, as
 // the table draws it.
 func (g *globals) print(v any, table func(*tableWriter)) error {
+	return g.show(v, func(w io.Writer) error {
+		t := newTable(w)
+		table(t)
+		return t.flush()
+	})
+}
+
+// show writes v to stdout as JSON or YAML, or, for the table format, as
+// writeTable (a result's WriteTable) writes it.
+func (g *globals) show(v any, writeTable func(io.Writer) error) error {
 	switch g.output {
 	case "json":
 		enc := json.NewEncoder(g.stdout)
@@ -37,7 +47,5 @@ func (g *globals) print(v any, table func(*tableWriter)) error {
 		_, err = g.stdout.Write(b)
 		return err
 	}
-	t := newTable(g.stdout)
-	table(t)
-	return t.flush()
+	return writeTable(g.stdout)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci/remote"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
 // globals are the flags every command shares.
@@ -25,9 +24,7 @@ type globals struct {
 	semver    string // --semver, on the commands that expand references (see selection)
 	selMu     sync.Mutex
 	selected  []component.Selection // the versions constraints selected, for the report
-	drift     []transfer.TagCheck   // the drifted tags the drift gate overwrote or skipped, for the report
 	bomFormat string                // --bom-format: "ferry" or "cyclonedx"
-	cyclonedx []byte                // the CycloneDX BOM of the run, for the report
 
 	stdout, stderr io.Writer
 

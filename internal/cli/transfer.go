@@ -125,16 +125,10 @@ func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg strin
 	if err != nil {
 		return verifyHint(err)
 	}
-	if o.drift.check {
-		return g.promoted(res, true)
-	}
-	if o.dryRun {
+	if o.dryRun && !o.drift.check {
 		return g.printPlanFile(release.NewPlanFile(res), o.signKey)
 	}
-	if err := g.promoted(res, false); err != nil {
-		return err
-	}
-	return g.printReport(res.Report, o.reportFile)
+	return g.printResult(res, o.drift.check, o.reportFile)
 }
 
 // runPlan runs the plan of --plan, checked against --public-key.
@@ -159,10 +153,7 @@ func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
 	if err != nil {
 		return planHint(err)
 	}
-	if err := g.promoted(res, o.drift.check); err != nil || o.drift.check {
-		return err
-	}
-	return g.printReport(res.Report, o.reportFile)
+	return g.printResult(res, o.drift.check, o.reportFile)
 }
 
 // readPlan reads the plan file of --plan, checked against the keys of

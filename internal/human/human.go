@@ -5,7 +5,9 @@ package human
 
 import (
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -71,3 +73,18 @@ func Plural(n int64, noun string) string {
 func Count[N ~int | ~int64](n N, noun string) string {
 	return fmt.Sprintf("%d %s", n, Plural(int64(n), noun))
 }
+
+// Table writes aligned columns, two spaces apart: every table ferry prints
+// for people.
+type Table struct{ tw *tabwriter.Writer }
+
+// NewTable returns a Table that writes to w once flushed.
+func NewTable(w io.Writer) *Table {
+	return &Table{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+}
+
+// Row adds a row; a row of one empty column is a blank line.
+func (t *Table) Row(cols ...string) { fmt.Fprintln(t.tw, strings.Join(cols, "\t")) }
+
+// Flush writes the table.
+func (t *Table) Flush() error { return t.tw.Flush() }
