@@ -32,21 +32,11 @@ split into volumes, optionally only what the other side lacks); inside,
 }
 
 type bundleCreateOptions struct {
-	file          string
-	split         string
-	resume        bool
-	missingFrom   string
-	recursive     bool
-	platforms     []string
-	noAttachments bool
-	jobs          int
-	reportFile    string
-	artifactSets  bool
-	dryRun        bool
-	plan          string
-	signKey       string
-	uploadAs      uploadAsFlag
-	verify        verifyFlags
+	copyFlags
+	file        string
+	split       string
+	resume      bool
+	missingFrom string
 
 	onEvent func(transfer.Event) // tests: sees every event of the run
 }
@@ -120,16 +110,16 @@ func newBundleCreateCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.split, "split", "", "cut the bundle into volumes of this size (4GiB, 700MB, 1000000)")
 	f.BoolVar(&o.resume, "resume", false, "continue the partial bundle an interrupted create left")
 	f.StringVar(&o.missingFrom, "missing-from", "", "leave out what this inventory (from 'ferry inventory') says the target holds")
-	f.BoolVarP(&o.recursive, "recursive", "r", false, "carry referenced component versions too, each once")
+	f.BoolVarP(&o.Recursive, "recursive", "r", false, "carry referenced component versions too, each once")
 	f.StringSliceVar(&o.platforms, "platform", nil, "carry only these platforms of multi-platform images (os/arch[/variant]); their indexes are rewritten and labelled with the signed digest")
-	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
-	f.IntVar(&o.jobs, "jobs", 8, "blobs fetched at once")
+	f.BoolVar(&o.NoAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
+	f.IntVar(&o.Jobs, "jobs", 8, "blobs fetched at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written, with the bill of materials, to this file")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan as the JSON file --plan runs, and write nothing")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan as the JSON file --plan runs, and write nothing")
 	f.StringVar(&o.plan, "plan", "", "write the bundle the plan in `FILE` (from --dry-run -o json) names, exactly as planned")
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
-	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
-	o.uploadAs.add(f)
+	f.BoolVar(&o.ArtifactSets, "ocm-artifact-sets", false, "store images as OCM artifact sets (local blobs, as 'ocm transfer --copy-resources' does), so that 'ocm verify' can check the bundle file itself")
+	addUploadAsFlag(f, &o.UploadAs)
 	o.verify.add(cmd)
 	g.addSemverFlag(cmd)
 	g.addBOMFormatFlag(cmd)
@@ -155,12 +145,16 @@ func (o bundleCreateOptions) checkArgs(cmd *cobra.Command, args []string) error 
 }
 
 func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundleCreateOptions) error {
-	ro, err := g.releaseOptions(o.verify, o.platforms, o.noAttachments, o.jobs)
+	var ro release.Options
+	var err error
+	if o.plan != "" {
+		ro, err = g.planOptions(&o.copyFlags)
+	} else {
+		ro, err = g.options(&o.copyFlags)
+	}
 	if err != nil {
 		return err
 	}
-	ro.Recursive, ro.ArtifactSets, ro.CycloneDX = o.recursive, o.artifactSets, g.wantCycloneDX()
-	ro.UploadAs = o.uploadAs.value
 	bo, err := o.bundleOptions()
 	if err != nil {
 		return err
@@ -173,14 +167,13 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if o.plan != "" {
 		res, err = g.bundleFromPlan(ctx, o, ro, bo)
 	} else {
-		ro.DryRun = o.dryRun
 		res, err = release.CreateBundle(ctx, srcArgs, o.file, ro, bo)
 	}
 	bar.stop()
 	switch {
 	case err != nil:
 		return bundleCreateHint(err, o.file)
-	case o.dryRun:
+	case o.DryRun:
 		// -o names the bundle here: the plan is always the JSON file --plan runs.
 		return g.writePlanFile(release.NewPlanFile(&res.Result), o.signKey, true)
 	}
@@ -189,9 +182,6 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 
 // bundleFromPlan writes the bundle of --plan, checked against --public-key.
 func (g *globals) bundleFromPlan(ctx context.Context, o bundleCreateOptions, ro release.Options, bo release.BundleOptions) (*release.BundleResult, error) {
-	if o.dryRun || len(o.verify.signatures) > 0 || o.signKey != "" {
-		return nil, usageErr(errors.New("--plan writes the bundle as it was planned (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
-	}
 	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
 	if err != nil {
 		return nil, err

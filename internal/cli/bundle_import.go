@@ -13,17 +13,8 @@ import (
 	"github.com/ferry-oci/ferry/release"
 )
 
-type bundleImportOptions struct {
-	overwrite  bool
-	jobs       int
-	reportFile string
-	verify     verifyFlags
-	drift      driftFlags
-	mirror     string
-}
-
 func newBundleImportCmd(g *globals) *cobra.Command {
-	var o bundleImportOptions
+	var o copyFlags
 	cmd := &cobra.Command{
 		Use:   "import FILE DST",
 		Short: "Push every component version of a bundle, with its images, into a registry",
@@ -45,35 +36,32 @@ everything it left out; import names what is missing otherwise.`,
   ferry bundle import podinfo.tar.000 http://127.0.0.1:5000/air -o json`,
 		Args: exactArgs("FILE", "DST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runBundleImport(cmd.Context(), args[0], args[1], o)
+			return g.runBundleImport(cmd.Context(), args[0], args[1], &o)
 		},
 	}
 	f := cmd.Flags()
 	g.lock.addFlags(f)
-	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
-	f.IntVar(&o.jobs, "jobs", 8, "blobs pushed at once")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
+	f.IntVar(&o.Jobs, "jobs", 8, "blobs pushed at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
 	o.verify.add(cmd)
-	o.drift.add(cmd)
-	f.StringVar(&o.mirror, "mirror-config", "", "after the import, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the imported images, from the registries the bundle's metadata says they came from, into this directory")
+	addDriftFlags(cmd, &o.Promotion)
+	f.StringVar(&o.MirrorConfig, "mirror-config", "", "after the import, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the imported images, from the registries the bundle's metadata says they came from, into this directory")
 	return cmd
 }
 
-func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o bundleImportOptions) error {
-	ro, err := g.releaseOptions(o.verify, nil, false, o.jobs)
+func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o *copyFlags) error {
+	ro, err := g.options(o)
 	if err != nil {
 		return err
 	}
-	ro.Overwrite = o.overwrite
-	o.drift.apply(&ro)
-	ro.MirrorConfig = o.mirror
 	bar := g.startProgress("into "+dstArg, &ro)
 	res, err := release.Import(ctx, file, dstArg, ro)
 	bar.stop()
 	if err != nil {
 		return importHint(ctx, err, file)
 	}
-	return g.printResult(res, o.drift.check, o.reportFile)
+	return g.printResult(res, o.Check, o.reportFile)
 }
 
 // importHint says what to do after a failed import. The bundle is called

@@ -28,6 +28,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/testimage"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -478,7 +479,7 @@ func TestBundleResume(t *testing.T) {
 		g := &globals{stdout: io.Discard, stderr: io.Discard}
 		newRoot(g) // the flags' defaults
 		g.noProgress = true
-		o := bundleCreateOptions{file: file, split: "1MiB", resume: cut != 5, jobs: 4, onEvent: func(e transfer.Event) {
+		o := bundleCreateOptions{file: file, split: "1MiB", resume: cut != 5, copyFlags: copyFlags{Options: release.Options{Jobs: 4}}, onEvent: func(e transfer.Event) {
 			if e.Kind == transfer.BlobDone && n.Add(1) == cut {
 				cancel()
 			}

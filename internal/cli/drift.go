@@ -10,23 +10,46 @@ import (
 	"github.com/ferry-oci/ferry/transfer"
 )
 
-// driftFlags are the drift gate's flags (next to the command's --overwrite).
-type driftFlags struct {
-	skipExisting bool
-	backupSuffix string
-	check        bool
-}
-
-func (d *driftFlags) add(cmd *cobra.Command) {
+// addDriftFlags binds the drift gate's flags (next to the command's
+// --overwrite) to p.
+func addDriftFlags(cmd *cobra.Command, p *release.Promotion) {
 	f := cmd.Flags()
-	f.BoolVar(&d.skipExisting, "skip-existing", false, "leave a tag the target holds with other content as it is (reported), instead of stopping with exit code 3")
-	f.StringVar(&d.backupSuffix, "backup-tag-suffix", "", "with --overwrite: keep the content a moved tag named under the tag with this suffix (6.3.5-SUFFIX)")
-	f.BoolVar(&d.check, "check", false, "compare every tag the transfer would set with what the target holds, write nothing: exit 0 in sync, 3 on drift")
+	f.BoolVar(&p.SkipExisting, "skip-existing", false, "leave a tag the target holds with other content as it is (reported), instead of stopping with exit code 3")
+	f.StringVar(&p.BackupTagSuffix, "backup-tag-suffix", "", "with --overwrite: keep the content a moved tag named under the tag with this suffix (6.3.5-SUFFIX)")
+	f.BoolVar(&p.Check, "check", false, "compare every tag the transfer would set with what the target holds, write nothing: exit 0 in sync, 3 on drift")
 }
 
-// apply sets the gate's options.
-func (d driftFlags) apply(o *release.Options) {
-	o.SkipExisting, o.BackupTagSuffix, o.Check = d.skipExisting, d.backupSuffix, d.check
+// copyFlags are what transfer, bundle create and bundle import share: the
+// flags bound straight to release.Options, and those the CLI reads itself.
+type copyFlags struct {
+	release.Options
+	platforms  []string
+	verify     verifyFlags
+	reportFile string
+	plan       string // --plan FILE
+	signKey    string // --sign-key FILE, for the plan of --dry-run
+}
+
+// options completes the bound options with what the other flags name: the
+// gates, the platforms, the repositories and the BOM format.
+func (g *globals) options(c *copyFlags) (release.Options, error) {
+	o, err := g.releaseOptions(c.verify, c.platforms, c.NoAttachments, c.Jobs)
+	if err != nil {
+		return o, err
+	}
+	bound := c.Options
+	bound.Verify, bound.VerifyImage, bound.Platforms, bound.Repository, bound.Logger = o.Verify, o.VerifyImage, o.Platforms, o.Repository, o.Logger
+	bound.CycloneDX = g.wantCycloneDX()
+	return bound, nil
+}
+
+// planOptions are the options of a run of --plan: the plan fixes what is
+// copied, so only the gate, the jobs and what is written beside count.
+func (g *globals) planOptions(c *copyFlags) (release.Options, error) {
+	if c.DryRun || len(c.verify.signatures) > 0 || c.signKey != "" {
+		return release.Options{}, usageErr(errors.New("--plan runs a plan as it was made (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
+	}
+	return g.options(&copyFlags{Options: release.Options{Overwrite: c.Overwrite, Promotion: c.Promotion, Jobs: c.Jobs}})
 }
 
 // printResult prints what a transfer or an import did: after --check the

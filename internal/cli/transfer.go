@@ -13,26 +13,8 @@ import (
 	"github.com/ferry-oci/ferry/release"
 )
 
-type transferOptions struct {
-	recursive     bool
-	byReference   bool
-	platforms     []string
-	noAttachments bool
-	overwrite     bool
-	jobs          int
-	dryRun        bool
-	reportFile    string
-	artifactSets  bool
-	plan          string
-	signKey       string
-	uploadAs      uploadAsFlag
-	verify        verifyFlags
-	drift         driftFlags
-	mirrorConfig  string
-}
-
 func newTransferCmd(g *globals) *cobra.Command {
-	var o transferOptions
+	var o copyFlags
 	cmd := &cobra.Command{
 		Use:   "transfer SRC... DST",
 		Short: "Copy component versions with all their resources to a registry or a CTF archive",
@@ -82,78 +64,68 @@ longer holds a planned digest stops the run before anything is written.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.plan != "" {
-				return g.runPlan(cmd.Context(), o)
+				return g.runPlan(cmd.Context(), &o)
 			}
-			return g.runTransfer(cmd, args[:len(args)-1], args[len(args)-1], o)
+			return g.runTransfer(cmd.Context(), args[:len(args)-1], args[len(args)-1], &o)
 		},
 	}
 	f := cmd.Flags()
 	g.lock.addFlags(f)
-	f.BoolVarP(&o.recursive, "recursive", "r", false, "transfer referenced component versions too, each once")
-	f.BoolVar(&o.byReference, "by-reference", false, "copy only local blobs; keep accesses to images in other registries as they are")
-	f.BoolVar(&o.overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
+	f.BoolVarP(&o.Recursive, "recursive", "r", false, "transfer referenced component versions too, each once")
+	f.BoolVar(&o.ByReference, "by-reference", false, "copy only local blobs; keep accesses to images in other registries as they are")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], comma-separated or repeated)")
-	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
-	f.IntVar(&o.jobs, "jobs", 8, "blobs and manifests copied at once")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
+	f.BoolVar(&o.NoAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
+	f.IntVar(&o.Jobs, "jobs", 8, "blobs and manifests copied at once")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials (every component, resource, image, digest and signature), to this file")
-	f.BoolVar(&o.artifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
+	f.BoolVar(&o.ArtifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
 	f.StringVar(&o.plan, "plan", "", "run the plan in `FILE` (from --dry-run -o json) exactly: the same digests, nothing re-resolved")
 	f.StringVar(&o.signKey, "sign-key", "", "with --dry-run -o json: sign the plan with the private key in `FILE` (cosign.key with $COSIGN_PASSWORD, or PEM)")
-	o.uploadAs.add(f)
+	addUploadAsFlag(f, &o.UploadAs)
 	o.verify.add(cmd)
-	o.drift.add(cmd)
+	addDriftFlags(cmd, &o.Promotion)
 	g.addSemverFlag(cmd)
 	g.addBOMFormatFlag(cmd)
-	f.StringVar(&o.mirrorConfig, "mirror-config", "", "after the transfer, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the copied images into this directory")
+	f.StringVar(&o.MirrorConfig, "mirror-config", "", "after the transfer, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the copied images into this directory")
 	cmd.GroupID = "main"
 	return cmd
 }
 
-func (g *globals) runTransfer(cmd *cobra.Command, srcArgs []string, dstArg string, o transferOptions) error {
-	ro, err := g.releaseOptions(o.verify, o.platforms, o.noAttachments, o.jobs)
+func (g *globals) runTransfer(ctx context.Context, srcArgs []string, dstArg string, o *copyFlags) error {
+	ro, err := g.options(o)
 	if err != nil {
 		return err
 	}
-	ro.UploadAs = o.uploadAs.value
-	ro.Recursive, ro.ByReference, ro.Overwrite, ro.DryRun, ro.ArtifactSets = o.recursive, o.byReference, o.overwrite, o.dryRun, o.artifactSets
-	o.drift.apply(&ro)
-	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
 	bar := g.startProgress("to "+dstArg, &ro)
-	res, err := release.Transfer(cmd.Context(), srcArgs, dstArg, ro)
+	res, err := release.Transfer(ctx, srcArgs, dstArg, ro)
 	bar.stop()
 	if err != nil {
 		return verifyHint(err)
 	}
-	if o.dryRun && !o.drift.check {
+	if o.DryRun && !o.Check {
 		return g.printPlanFile(release.NewPlanFile(res), o.signKey)
 	}
-	return g.printResult(res, o.drift.check, o.reportFile)
+	return g.printResult(res, o.Check, o.reportFile)
 }
 
 // runPlan runs the plan of --plan, checked against --public-key.
-func (g *globals) runPlan(ctx context.Context, o transferOptions) error {
-	if o.dryRun || len(o.verify.signatures) > 0 || o.signKey != "" {
-		return usageErr(errors.New("--plan runs a plan as it was made (and gated): it does not take --dry-run, --verify-signature or --sign-key"))
+func (g *globals) runPlan(ctx context.Context, o *copyFlags) error {
+	ro, err := g.planOptions(o)
+	if err != nil {
+		return err
 	}
 	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
 	if err != nil {
 		return err
 	}
-	ro, err := g.releaseOptions(verifyFlags{}, nil, false, o.jobs)
-	if err != nil {
-		return err
-	}
-	ro.Overwrite = o.overwrite
-	o.drift.apply(&ro)
-	ro.CycloneDX, ro.MirrorConfig = g.wantCycloneDX(), o.mirrorConfig
 	bar := g.startProgress("to "+pf.Target, &ro)
 	res, err := release.RunPlan(ctx, pf, ro)
 	bar.stop()
 	if err != nil {
 		return planHint(err)
 	}
-	return g.printResult(res, o.drift.check, o.reportFile)
+	return g.printResult(res, o.Check, o.reportFile)
 }
 
 // readPlan reads the plan file of --plan, checked against the keys of

@@ -6,12 +6,16 @@ import (
 	"github.com/ferry-oci/ferry/transfer"
 )
 
-// uploadAsFlag is --upload-as on transfer, bundle create and component
-// create: how images copied by value are stored (OCM's names). The release
-// package checks the value and how it combines with the other options.
-type uploadAsFlag struct{ value string }
-
-func (u *uploadAsFlag) add(f *pflag.FlagSet) {
-	f.StringVar(&u.value, "upload-as", transfer.UploadAsOCIArtifact,
+// addUploadAsFlag binds --upload-as (transfer, bundle create and
+// component create) to v: how images copied by value are stored (OCM's
+// names). The release package checks the value and how it combines with
+// the other options.
+func addUploadAsFlag(f *pflag.FlagSet, v *string) {
+	f.StringVar(v, "upload-as", transfer.UploadAsOCIArtifact,
 		"how copied images are stored: ociArtifact (an artifact of its own repository; both OCM CLIs read it) or localBlob (inside the component version's OCI index, as the OCM v2 CLI stores them; the OCM v1 CLI cannot read that)")
 }
+
+// uploadAsFlag is --upload-as where it is not bound to release.Options.
+type uploadAsFlag struct{ value string }
+
+func (u *uploadAsFlag) add(f *pflag.FlagSet) { addUploadAsFlag(f, &u.value) }
