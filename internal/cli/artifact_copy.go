@@ -62,7 +62,7 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 	ro.DryRun = o.dryRun
 	bar := g.startProgress(src.String()+" to "+dst.String(), &ro)
 	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src.Ref, dst.Ref, ro)
-	bar.stop()
+	bar.Finish()
 	if err != nil {
 		return verifyHint(err)
 	}

@@ -161,7 +161,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	}
 	bar := g.startProgress("into "+o.file, &ro)
 	if o.onEvent != nil {
-		ro.Progress = func(e transfer.Event) { bar.event(e); o.onEvent(e) }
+		ro.Progress = func(e transfer.Event) { bar.Event(e); o.onEvent(e) }
 	}
 	var res *release.BundleResult
 	if o.plan != "" {
@@ -169,7 +169,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	} else {
 		res, err = release.CreateBundle(ctx, srcArgs, o.file, ro, bo)
 	}
-	bar.stop()
+	bar.Finish()
 	switch {
 	case err != nil:
 		return bundleCreateHint(err, o.file)

@@ -57,7 +57,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o *c
 	}
 	bar := g.startProgress("into "+dstArg, &ro)
 	res, err := release.Import(ctx, file, dstArg, ro)
-	bar.stop()
+	bar.Finish()
 	if err != nil {
 		return importHint(ctx, err, file)
 	}

@@ -99,7 +99,7 @@ func (g *globals) runTransfer(ctx context.Context, srcArgs []string, dstArg stri
 	}
 	bar := g.startProgress("to "+dstArg, &ro)
 	res, err := release.Transfer(ctx, srcArgs, dstArg, ro)
-	bar.stop()
+	bar.Finish()
 	if err != nil {
 		return verifyHint(err)
 	}
@@ -121,7 +121,7 @@ func (g *globals) runPlan(ctx context.Context, o *copyFlags) error {
 	}
 	bar := g.startProgress("to "+pf.Target, &ro)
 	res, err := release.RunPlan(ctx, pf, ro)
-	bar.stop()
+	bar.Finish()
 	if err != nil {
 		return planHint(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ferry-oci/ferry/internal/human"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // Phases a run goes through. Any other text works too.
@@ -150,9 +151,13 @@ func (b *Bar) Mounted(n int64) { b.mounted.Add(n) }
 func (b *Bar) Skipped(n int64) { b.skipped.Add(n) }
 
 // Finish clears the line (the terminal line, or stops the plain lines) and
-// stops redrawing; later calls do nothing. Call it whether the run
-// succeeded, failed or was interrupted, before printing anything else.
+// stops redrawing; later calls, and calls on a nil Bar, do nothing. Call
+// it whether the run succeeded, failed or was interrupted, before printing
+// anything else.
 func (b *Bar) Finish() {
+	if b == nil {
+		return
+	}
 	b.mu.Lock()
 	if b.finished {
 		b.mu.Unlock()
@@ -165,6 +170,26 @@ func (b *Bar) Finish() {
 	b.mu.Unlock()
 	close(b.stop)
 	b.wg.Wait()
+}
+
+// Event takes the transfer engine's events (transfer.Options.Progress); a
+// nil Bar ignores them. Safe for concurrent use.
+func (b *Bar) Event(e transfer.Event) {
+	if b == nil {
+		return
+	}
+	switch {
+	case e.Kind == transfer.Planned:
+		b.SetTotal(e.Size)
+	case e.Kind == transfer.BlobBytes:
+		b.Sent(e.Size)
+	case e.Kind == transfer.BlobDone && e.Outcome == transfer.Mounted:
+		b.Mounted(e.Size)
+	case e.Kind == transfer.BlobDone && e.Outcome == transfer.Skipped:
+		b.Skipped(e.Size)
+	case e.Kind == transfer.TagDone:
+		b.SetPhase(Tagging)
+	}
 }
 
 func (b *Bar) tick() {
