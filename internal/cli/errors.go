@@ -94,14 +94,38 @@ func hintFor(err error, resumes bool) string {
 	if isUsage(err) {
 		return "run 'ferry help' or add --help to the command for its usage"
 	}
-	var nf *ocireg.NotFoundError
-	host := remote.Host(err)
-	if host == "" {
-		host = "the registry"
+	if h := registryHint(err); h != "" {
+		return h
 	}
+	var nf *ocireg.NotFoundError
 	switch {
 	case errors.Is(err, repository.ErrNoArchive):
 		return "the CTF archive does not exist; for a registry, name its host (registry.local:5000/path) or use the OCIRegistry:: prefix"
+	case errors.Is(err, oci.ErrDigestMismatch), errors.Is(err, oci.ErrSizeMismatch):
+		return "the content is not what its digest promises: it was damaged in storage or in transit; fetch it again from the source, and do not use the damaged copy"
+	case errors.Is(err, exitcode.Interrupted) && resumes:
+		return "run the same command again: it resumes where it stopped and copies nothing twice"
+	case errors.Is(err, exitcode.Interrupted):
+		return "run the same command again when you are ready"
+	case oci.Temporary(err) && resumes:
+		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy), then run the same command again; it resumes where it stopped", hostOf(err))
+	case errors.Is(err, lockfile.ErrLocked):
+		return "another run is writing the same path: wait for it to end, or pass --lock-timeout 10m to wait for it; a lock left by a run that was killed is released by the system"
+	case oci.Temporary(err):
+		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy) and try again", hostOf(err))
+	case errors.As(err, &nf):
+		return "check the component name and version for typos; 'ferry component get REPO//NAME' lists the versions a repository holds"
+	case errors.Is(err, component.ErrSignatureInvalid):
+		return "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it"
+	}
+	return ""
+}
+
+// registryHint is the hint for a registry that refused ferry's connection
+// or credentials.
+func registryHint(err error) string {
+	host := hostOf(err)
+	switch {
 	case remote.IsCertificateRejected(err):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority: pass --ca-file with the CA that signed it (or add the CA to the system trust store)", host)
 	case remote.IsClientCertRequired(err):
@@ -114,22 +138,14 @@ func hintFor(err error, resumes bool) string {
 		return fmt.Sprintf("check the credentials for %s: run 'docker login %s', or pass --registry-config with a Docker config file that holds them", host, host)
 	case errors.Is(err, oci.ErrDenied):
 		return fmt.Sprintf("the credentials for %s are valid but not allowed to do this: ask for push/pull rights on the repository", host)
-	case errors.Is(err, oci.ErrDigestMismatch), errors.Is(err, oci.ErrSizeMismatch):
-		return "the content is not what its digest promises: it was damaged in storage or in transit; fetch it again from the source, and do not use the damaged copy"
-	case errors.Is(err, exitcode.Interrupted) && resumes:
-		return "run the same command again: it resumes where it stopped and copies nothing twice"
-	case errors.Is(err, exitcode.Interrupted):
-		return "run the same command again when you are ready"
-	case oci.Temporary(err) && resumes:
-		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy), then run the same command again; it resumes where it stopped", host)
-	case errors.Is(err, lockfile.ErrLocked):
-		return "another run is writing the same path: wait for it to end, or pass --lock-timeout 10m to wait for it; a lock left by a run that was killed is released by the system"
-	case oci.Temporary(err):
-		return fmt.Sprintf("%s or the network failed after every retry: check that it is reachable (address, port, proxy) and try again", host)
-	case errors.As(err, &nf):
-		return "check the component name and version for typos; 'ferry component get REPO//NAME' lists the versions a repository holds"
-	case errors.Is(err, component.ErrSignatureInvalid):
-		return "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it"
 	}
 	return ""
+}
+
+// hostOf names the registry err came from, for a hint.
+func hostOf(err error) string {
+	if host := remote.Host(err); host != "" {
+		return host
+	}
+	return "the registry"
 }

@@ -46,18 +46,21 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return report(stderr, err, ctx.Err() != nil, cmd != nil && resumable[cmd.CommandPath()])
 }
 
-func newRoot(g *globals) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "ferry",
-		Short: "Carry Kubernetes software across an air gap",
-		Long: `ferry copies OCM component versions, with every image, chart and blob they name,
+// rootLong is ferry's own help.
+const rootLong = `ferry copies OCM component versions, with every image, chart and blob they name,
 between registries and offline bundles, and rewrites their Kubernetes manifests
 to name the private copies.
 
   bastion host:   ferry transfer SRC DST
   offline:        ferry bundle create SRC -o release.tar   (outside)
                   ferry bundle import release.tar DST      (inside)
-  GitOps:         ferry localize REF --resource manifests --push oci://DST/app:1.0`,
+  GitOps:         ferry localize REF --resource manifests --push oci://DST/app:1.0`
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:               "ferry",
+		Short:             "Carry Kubernetes software across an air gap",
+		Long:              rootLong,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		DisableAutoGenTag: true,
@@ -73,17 +76,16 @@ to name the private copies.
 	g.registry.addFlags(pf)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
+	addCommands(root, newTransferCmd(g), newBundleCmd(g), newInventoryCmd(g), newComponentCmd(g), newLocalizeCmd(g),
+		newMirrorConfigCmd(g), newArtifactCmd(g), newServeCmd(g), newVersionCmd(g))
+	return root
+}
+
+// addCommands adds ferry's commands in their groups: those that move
+// releases, and the others.
+func addCommands(root *cobra.Command, cmds ...*cobra.Command) {
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Moving releases:"}, &cobra.Group{ID: "other", Title: "Other commands:"})
-	for _, c := range []*cobra.Command{
-		newTransferCmd(g),
-		newBundleCmd(g), newInventoryCmd(g),
-		newComponentCmd(g),
-		newLocalizeCmd(g),
-		newMirrorConfigCmd(g),
-		newArtifactCmd(g),
-		newServeCmd(g),
-		newVersionCmd(g),
-	} {
+	for _, c := range cmds {
 		if c.GroupID == "" {
 			c.GroupID = "other"
 		}
@@ -91,7 +93,6 @@ to name the private copies.
 	}
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
-	return root
 }
 
 func (g *globals) validate() error {

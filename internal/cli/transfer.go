@@ -13,12 +13,9 @@ import (
 	"github.com/ferry-oci/ferry/release"
 )
 
-func newTransferCmd(g *globals) *cobra.Command {
-	var o copyFlags
-	cmd := &cobra.Command{
-		Use:   "transfer SRC... DST",
-		Short: "Copy component versions with all their resources to a registry or a CTF archive",
-		Long: `transfer copies component versions, and by default every image and blob their
+// transferLong and transferExample are transfer's help.
+const (
+	transferLong = `transfer copies component versions, and by default every image and blob their
 resources point at, from one repository to another: registry to registry on a
 bastion host, or into and out of CTF archives.
 
@@ -37,8 +34,8 @@ For change control, --dry-run -o json prints the plan: every component version,
 artifact and blob by digest (with --sign-key, signed as 'cosign sign-blob' signs).
 Once reviewed, --plan FILE runs exactly that plan, nothing re-resolved from tags;
 with --public-key it runs only a plan whose signature verifies. A source that no
-longer holds a planned digest stops the run before anything is written.`,
-		Example: `  # bastion host: a release from a public registry into the private one
+longer holds a planned digest stops the run before anything is written.`
+	transferExample = `  # bastion host: a release from a public registry into the private one
   ferry transfer ghcr.io/acme/releases//example.com/podinfo:6.3.5 registry.local:5000/air
 
   # everything in a CTF archive, with referenced components, into a registry
@@ -49,19 +46,17 @@ longer holds a planned digest stops the run before anything is written.`,
 
   # a signed plan, reviewed, then run as it is
   ferry transfer staging.local/rel//example.com/app:1.0.0 prod.local/rel --dry-run -o json --sign-key ci.key > plan.json
-  ferry transfer --plan plan.json --public-key ci.pub`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if o.plan != "" {
-				if len(args) > 0 {
-					return usageErr(fmt.Errorf("--plan names the source and the target itself: give no SRC or DST (got %d argument(s))", len(args)))
-				}
-				return nil
-			}
-			if len(args) < 2 {
-				return usageErr(fmt.Errorf("%s needs at least one SRC and a DST, got %d argument(s)", cmd.CommandPath(), len(args)))
-			}
-			return nil
-		},
+  ferry transfer --plan plan.json --public-key ci.pub`
+)
+
+func newTransferCmd(g *globals) *cobra.Command {
+	var o copyFlags
+	cmd := &cobra.Command{
+		Use:     "transfer SRC... DST",
+		Short:   "Copy component versions with all their resources to a registry or a CTF archive",
+		Long:    transferLong,
+		Example: transferExample,
+		Args:    func(cmd *cobra.Command, args []string) error { return o.checkTransferArgs(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.plan != "" {
 				return g.runPlan(cmd.Context(), &o)
@@ -90,6 +85,21 @@ longer holds a planned digest stops the run before anything is written.`,
 	f.StringVar(&o.MirrorConfig, "mirror-config", "", "after the transfer, write container runtime configuration (containerd, crio, rke2, idms; see 'ferry mirror-config') for the copied images into this directory")
 	cmd.GroupID = "main"
 	return cmd
+}
+
+// checkTransferArgs checks transfer's arguments: SRC... DST, or --plan
+// alone.
+func (o *copyFlags) checkTransferArgs(cmd *cobra.Command, args []string) error {
+	if o.plan != "" {
+		if len(args) > 0 {
+			return usageErr(fmt.Errorf("--plan names the source and the target itself: give no SRC or DST (got %d argument(s))", len(args)))
+		}
+		return nil
+	}
+	if len(args) < 2 {
+		return usageErr(fmt.Errorf("%s needs at least one SRC and a DST, got %d argument(s)", cmd.CommandPath(), len(args)))
+	}
+	return nil
 }
 
 func (g *globals) runTransfer(ctx context.Context, srcArgs []string, dstArg string, o *copyFlags) error {
