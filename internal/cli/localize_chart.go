@@ -29,7 +29,7 @@ func (f *chartFlags) add(cmd *cobra.Command) {
 
 // options turns the flags into release.ChartOptions.
 func (g *globals) chartOptions(f chartFlags) (release.ChartOptions, error) {
-	co := release.ChartOptions{Mode: helm.Mode(f.mode), VersionSuffix: f.localized, Insecure: g.registry.plainHTTP}
+	co := release.ChartOptions{Mode: helm.Mode(f.mode), VersionSuffix: f.localized, Insecure: g.registry.PlainHTTP}
 	if co.Mode != helm.ModeValues && co.Mode != helm.ModeChart {
 		return co, usageErr(fmt.Errorf("--chart-mode %q: want %s or %s", f.mode, helm.ModeValues, helm.ModeChart))
 	}

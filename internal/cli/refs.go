@@ -38,7 +38,7 @@ func parseImageRef(s string) (imageRef, error) {
 // scheme a reference names for its registry (remote.Store.RequireScheme).
 func (g *globals) checkPlainHTTP(refs ...imageRef) error {
 	for _, r := range refs {
-		if r.scheme == "http" && !g.registry.plainHTTP && !remote.IsLoopback(r.Registry) {
+		if r.scheme == "http" && !g.registry.PlainHTTP && !remote.IsLoopback(r.Registry) {
 			return &remote.PlainHTTPError{Host: r.Registry}
 		}
 		if r.scheme == "http" || r.scheme == "https" {

@@ -11,32 +11,25 @@ import (
 	"github.com/ferry-oci/ferry/oci/remote"
 )
 
-// registryFlags are the flags of every command that talks to a registry.
-type registryFlags struct {
-	config      string
-	caFile      string
-	certFile    string
-	keyFile     string
-	plainHTTP   bool
-	insecureTLS bool
-	retries     int
-}
+// registryFlags are the flags of every command that talks to a registry,
+// bound to the registry client's configuration.
+type registryFlags struct{ remote.Config }
 
 func (f *registryFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&f.config, "registry-config", "", "Docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json, with its credential helpers)")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with CA certificates to trust for registries, in addition to the system's")
-	fs.StringVar(&f.certFile, "cert-file", "", "PEM client certificate for registries that require mutual TLS (with --key-file)")
-	fs.StringVar(&f.keyFile, "key-file", "", "PEM private key of --cert-file")
-	fs.BoolVar(&f.plainHTTP, "plain-http", false, "allow plain HTTP to registries that are not on a loopback address")
-	fs.BoolVar(&f.insecureTLS, "insecure-skip-tls-verify", false, "do not verify registries' TLS certificates (dangerous: anyone on the path can read and change what is copied)")
-	fs.IntVar(&f.retries, "retries", 5, "attempts per registry request on 5xx, 429 and dropped connections")
+	fs.StringVar(&f.RegistryConfig, "registry-config", "", "Docker config file with registry credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json, with its credential helpers)")
+	fs.StringVar(&f.CAFile, "ca-file", "", "PEM file with CA certificates to trust for registries, in addition to the system's")
+	fs.StringVar(&f.CertFile, "cert-file", "", "PEM client certificate for registries that require mutual TLS (with --key-file)")
+	fs.StringVar(&f.KeyFile, "key-file", "", "PEM private key of --cert-file")
+	fs.BoolVar(&f.PlainHTTP, "plain-http", false, "allow plain HTTP to registries that are not on a loopback address")
+	fs.BoolVar(&f.InsecureSkipTLSVerify, "insecure-skip-tls-verify", false, "do not verify registries' TLS certificates (dangerous: anyone on the path can read and change what is copied)")
+	fs.IntVar(&f.Retries, "retries", 5, "attempts per registry request on 5xx, 429 and dropped connections")
 }
 
 func (f *registryFlags) validate() error {
-	if (f.certFile == "") != (f.keyFile == "") {
+	if (f.CertFile == "") != (f.KeyFile == "") {
 		return usageErr(errors.New("--cert-file and --key-file go together"))
 	}
-	for _, p := range []struct{ flag, path string }{{"--registry-config", f.config}, {"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
+	for _, p := range []struct{ flag, path string }{{"--registry-config", f.RegistryConfig}, {"--ca-file", f.CAFile}, {"--cert-file", f.CertFile}, {"--key-file", f.KeyFile}} {
 		if p.path == "" {
 			continue
 		}
@@ -44,8 +37,8 @@ func (f *registryFlags) validate() error {
 			return withHint(usageErr(fmt.Errorf("%s %s: %w", p.flag, p.path, err)), "check the path given to %s: the file must exist and be readable", p.flag)
 		}
 	}
-	if f.retries < 1 {
-		return usageErr(fmt.Errorf("--retries %d: want at least 1", f.retries))
+	if f.Retries < 1 {
+		return usageErr(fmt.Errorf("--retries %d: want at least 1", f.Retries))
 	}
 	return nil
 }
@@ -82,25 +75,10 @@ func (g *globals) requests() int64 {
 }
 
 func (g *globals) newRemoteStore() (*remote.Store, error) {
-	f := g.registry
-	if f.insecureTLS {
+	if g.registry.InsecureSkipTLSVerify {
 		g.logger().Warn("TLS verification is off (--insecure-skip-tls-verify): anyone on the network path can read and change what ferry copies")
 	}
-	opts := []remote.Option{
-		remote.WithUserAgent(buildinfo.UserAgent()),
-		remote.WithPlainHTTP(f.plainHTTP),
-		remote.WithInsecureSkipTLSVerify(f.insecureTLS),
-		remote.WithRetry(f.retries, 0),
-	}
-	if f.config != "" {
-		opts = append(opts, remote.WithRegistryConfig(f.config))
-	}
-	if f.caFile != "" {
-		opts = append(opts, remote.WithCAFile(f.caFile))
-	}
-	if f.certFile != "" {
-		opts = append(opts, remote.WithClientCert(f.certFile, f.keyFile))
-	}
+	opts := append(g.registry.Options(), remote.WithUserAgent(buildinfo.UserAgent()))
 	if g.verbosity >= 2 {
 		opts = append(opts, remote.WithLogger(g.logger()))
 	}

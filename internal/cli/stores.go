@@ -14,7 +14,7 @@ func (g *globals) repoOptions() (repository.Options, error) {
 	if err != nil {
 		return repository.Options{}, err
 	}
-	return repository.Options{Registry: s, PlainHTTP: g.registry.plainHTTP, Selection: g.selection(), LockTimeout: g.lock.timeout, Logger: g.logger()}, nil
+	return repository.Options{Registry: s, PlainHTTP: g.registry.PlainHTTP, Selection: g.selection(), LockTimeout: g.lock.timeout, Logger: g.logger()}, nil
 }
 
 // openRepo opens spec for reading, or with write for writing (creating a
