@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ferry-oci/ferry/component"
 )
@@ -43,4 +44,26 @@ func (r *Repository) selectVersion(ctx context.Context, ref component.Ref) ([]st
 		r.sel.OnSelect(sel)
 	}
 	return []string{sel.Version}, true, nil
+}
+
+// Check refuses a malformed Semver, and a Semver given with a reference
+// among specs (REPO//NAME…, as component.ParseRef reads it) that names
+// its own version or constraint: which of the two should select would be
+// unclear. Specs that are no such reference are left to their reader.
+func (s Selection) Check(specs []string) error {
+	if s.Semver == "" {
+		return nil
+	}
+	if _, err := component.ParseConstraint(s.Semver); err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		if !strings.Contains(spec, "//") || strings.HasSuffix(spec, "//") {
+			continue
+		}
+		if ref, err := component.ParseRef(spec); err == nil && (ref.Version != "" || ref.Constraint != "") {
+			return fmt.Errorf("%q and %s: the reference names its version already; give one of them", s.Semver, spec)
+		}
+	}
+	return nil
 }

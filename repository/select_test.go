@@ -2,50 +2,26 @@ package repository_test
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/internal/fixture"
 	"github.com/ferry-oci/ferry/repository"
 )
 
-// TestSelection: Expand selects by a reference's constraint and by
-// Selection.Semver, tells OnSelect, leaves named versions alone, and a
-// constraint that matches nothing lists what exists.
-func TestSelection(t *testing.T) {
-	ctx := t.Context()
-	var told []component.Selection
-	r, err := repository.Open(ctx, fixture.OCM(t, "ctf-dir"), repository.Options{Selection: repository.Selection{
-		Semver: "<6.3.6", OnSelect: func(s component.Selection) { told = append(told, s) }}})
-	if err != nil {
-		t.Fatal(err)
+func TestSelectionCheck(t *testing.T) {
+	args := []string{"./ctf//example.com/app", "registry.local/air"}
+	if err := (repository.Selection{}).Check([]string{"./ctf//example.com/app:1.0"}); err != nil {
+		t.Errorf("no --semver: %v", err)
 	}
-	defer r.Close()
-	got, err := r.Expand(ctx, []component.Ref{
-		{Component: "example.com/podinfo", Constraint: "~6.3"}, // its own constraint wins
-		{Component: "example.com/podinfo"},                     // --semver
-		{Component: "example.com/app", Version: "1.0.0"},       // a version is a version
-	})
-	if err != nil {
-		t.Fatal(err)
+	if err := (repository.Selection{Semver: "~6.3"}).Check(args); err != nil {
+		t.Errorf("~6.3 with references without versions: %v", err)
 	}
-	var vs []string
-	for _, ref := range got {
-		vs = append(vs, ref.Component+":"+ref.Version)
-		if ref.Constraint != "" {
-			t.Errorf("%s keeps its constraint %q after selection", ref.Component, ref.Constraint)
+	if err := (repository.Selection{Semver: "~~6"}).Check(args); !errors.Is(err, component.ErrInvalidConstraint) {
+		t.Errorf("malformed constraint: %v, want component.ErrInvalidConstraint", err)
+	}
+	for _, spec := range []string{"./ctf//example.com/app:1.0", "./ctf//example.com/app@^1"} {
+		if err := (repository.Selection{Semver: "~6.3"}).Check([]string{spec, "registry.local/air"}); err == nil {
+			t.Errorf("~6.3 with %s: accepted", spec)
 		}
-	}
-	if !slices.Equal(vs, []string{"example.com/podinfo:6.3.6", "example.com/podinfo:6.3.5", "example.com/app:1.0.0"}) {
-		t.Errorf("expanded to %v", vs)
-	}
-	if len(told) != 2 || told[0].Version != "6.3.6" || told[1].Constraint != "<6.3.6" || !slices.Equal(told[1].Matching, []string{"6.3.5"}) {
-		t.Errorf("OnSelect was told %+v", told)
-	}
-	_, err = r.Expand(ctx, []component.Ref{{Component: "example.com/podinfo", Constraint: ">=7"}})
-	var nm *component.NoMatchError
-	if !errors.As(err, &nm) || !slices.Equal(nm.Versions, []string{"6.3.5", "6.3.6"}) {
-		t.Errorf("no match: %v", err)
 	}
 }

@@ -18,38 +18,14 @@ func (g *globals) addSemverFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&g.semver, "semver", "", "select, for each component named without a version, the highest version that satisfies this semver range (\">=6.3.0 <7\", \"~6.3\", \"^6.3.0\", \"latest\"); same as REPO//NAME@CONSTRAINT")
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
-		if err := g.checkSemver(args); err != nil {
-			return err
+		if err := (repository.Selection{Semver: g.semver}).Check(args); err != nil {
+			return usageErr(fmt.Errorf("--semver: %w", err))
 		}
 		if prev != nil {
 			return prev(c, args)
 		}
 		return nil
 	}
-}
-
-// checkSemver refuses a malformed --semver, and --semver with a reference
-// that names its version or constraint already.
-func (g *globals) checkSemver(args []string) error {
-	if g.semver == "" {
-		return nil
-	}
-	if _, err := component.ParseConstraint(g.semver); err != nil {
-		return usageErr(fmt.Errorf("--semver: %w", err))
-	}
-	for _, a := range args {
-		if !strings.Contains(a, "//") || strings.HasSuffix(a, "//") {
-			continue
-		}
-		ref, err := component.ParseRef(a)
-		if err != nil {
-			continue // reported by the command
-		}
-		if ref.Version != "" || ref.Constraint != "" {
-			return usageErr(fmt.Errorf("--semver %q and %s: the reference names its version already; give one of them", g.semver, a))
-		}
-	}
-	return nil
 }
 
 // selection is what the repositories ferry opens select versions by:
