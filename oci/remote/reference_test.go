@@ -15,9 +15,9 @@ func TestParseRef(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"http://127.0.0.1:5000/air/app:1.0": "127.0.0.1:5000/air/app:1.0",
-		"oci://registry.local/apps/web:2":    "registry.local/apps/web:2",
-		"https://registry.local/apps/web:2":  "registry.local/apps/web:2",
-		"alpine:3.20":                        "docker.io/library/alpine:3.20",
+		"oci://registry.local/apps/web:2":   "registry.local/apps/web:2",
+		"https://registry.local/apps/web:2": "registry.local/apps/web:2",
+		"alpine:3.20":                       "docker.io/library/alpine:3.20",
 	} {
 		r, err := s.ParseRef(in)
 		if err != nil || r.String() != want {
