@@ -112,7 +112,7 @@ func (s *Content) artifactDigest(ctx context.Context, r *component.Resource, wan
 
 // PullReference returns the reference a cluster pulls an OCM v2 OCI-native
 // local blob by (an image stored in the version's index): the version's
-// repository (ocireg.Version.Repository) with the manifest's digest, and its
+// repository (the one Version.Ref names) with the manifest's digest, and its
 // referenceName ("shop/images/web:2.1.0"), the path the original had. ok is
 // false for any other resource, or when the index lacks the entry.
 func PullReference(v *ocireg.Version, r *component.Resource) (ref, referenceName string, ok bool) {
