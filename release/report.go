@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/human"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -18,7 +19,7 @@ import (
 // report with what the run cost the registries, the versions constraints
 // chose, what the drift gate found and the CycloneDX bill of materials.
 type RunReport struct {
-	*transfer.Report
+	*ocmtransfer.Report
 	// Requests counts the HTTP requests sent to registries, retries included.
 	Requests int64 `json:"requests"`
 	// Selected are the versions that constraints (NAME@CONSTRAINT, --semver) chose.
@@ -69,7 +70,7 @@ func (r RunReport) WriteTable(w io.Writer) error {
 // WritePlanTable writes what a transfer would do, for people: every
 // component version with its resources' new accesses, every artifact, and
 // what would be sent.
-func WritePlanTable(w io.Writer, p *transfer.Plan) error {
+func WritePlanTable(w io.Writer, p *ocmtransfer.Plan) error {
 	t := human.NewTable(w)
 	if len(p.Components) > 0 {
 		t.Row("COMPONENT", "VERSION", "TARGET", "DIGEST", "")
@@ -100,7 +101,7 @@ func WritePlanTable(w io.Writer, p *transfer.Plan) error {
 // sourceName names where an artifact is read from for people: an OCM
 // artifact set (an image stored by value in a local blob) by its blob.
 func sourceName(repo string) string {
-	if rest, ok := strings.CutPrefix(repo, transfer.ArtifactSetHost+"/"); ok {
+	if rest, ok := strings.CutPrefix(repo, ocmtransfer.ArtifactSetHost+"/"); ok {
 		alg, hex, _ := strings.Cut(rest, "-")
 		return "artifact set " + alg + ":" + hex
 	}
