@@ -69,7 +69,7 @@ func TestDriftGate(t *testing.T) {
 		t.Fatalf("gate: %v, want one drifted tag", err)
 	}
 	d := de.Drifted[0]
-	if d.Ref() != tagRef.String() || d.Target != other.Desc.Digest || d.Source != planned || d.Action != "stop" {
+	if d.Ref() != tagRef.String() || d.Found != other.Desc.Digest || d.Planned != planned || d.Action != "stop" {
 		t.Errorf("drift %+v", d)
 	}
 	for _, want := range []string{"TAG", "TARGET DIGEST", "SOURCE DIGEST", tagRef.String(), other.Desc.Digest.String(), planned.String()} {
@@ -126,7 +126,7 @@ func TestDriftGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{})
-	if !errors.As(err, &de) || len(de.Drifted) != 1 || de.Drifted[0].Component != "example.com/podinfo:6.3.5" || de.Drifted[0].Source != cvDigest {
+	if !errors.As(err, &de) || len(de.Drifted) != 1 || de.Drifted[0].Component != "example.com/podinfo:6.3.5" || de.Drifted[0].Planned != cvDigest {
 		t.Fatalf("component drift: %v", err)
 	}
 	if err := transfer.CheckBackupSuffix(":x"); err == nil {

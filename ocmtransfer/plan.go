@@ -197,7 +197,7 @@ func Gate(ctx context.Context, p *Plan, dst oci.Store, o transfer.DriftOptions) 
 func (p *Plan) versionTags() []transfer.TagCheck {
 	var out []transfer.TagCheck
 	for _, cv := range p.Components {
-		out = append(out, transfer.TagCheck{Repo: cv.Target, Tag: cv.Tag, Component: cv.Name + ":" + cv.Version, Source: cv.Digest})
+		out = append(out, transfer.TagCheck{Repo: cv.Target, Tag: cv.Tag, Component: cv.Name + ":" + cv.Version, Planned: cv.Digest})
 	}
 	return out
 }

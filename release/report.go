@@ -120,7 +120,7 @@ type Comparison struct {
 func (p Promoted) Comparison() Comparison {
 	c := Comparison{Checked: len(p.Tags), Drifted: append([]transfer.TagCheck{}, transfer.Drifted(p.Tags)...)}
 	for _, t := range p.Tags {
-		if t.Target == (v1.Hash{}) {
+		if t.Found == (v1.Hash{}) {
 			c.Absent++
 		}
 	}
@@ -142,7 +142,7 @@ func (c Comparison) WriteTable(w io.Writer) error {
 	if len(c.Drifted) > 0 {
 		t.Row("TAG", "TARGET DIGEST", "SOURCE DIGEST")
 		for _, d := range c.Drifted {
-			t.Row(d.Ref(), d.Target.String(), d.Source.String())
+			t.Row(d.Ref(), d.Found.String(), d.Planned.String())
 		}
 		t.Row("")
 	}
@@ -157,13 +157,13 @@ func (p Promoted) Notes() []string {
 	for _, c := range p.Drift {
 		switch c.Action {
 		case "skip":
-			notes = append(notes, fmt.Sprintf("note: %s holds %s, not %s: left as it is (--skip-existing)", c.Ref(), c.Target, c.Source))
+			notes = append(notes, fmt.Sprintf("note: %s holds %s, not %s: left as it is (--skip-existing)", c.Ref(), c.Found, c.Planned))
 		case "overwrite":
 			kept := ""
 			if c.Backup != "" {
 				kept = ", the old content kept as " + c.Repo + ":" + c.Backup
 			}
-			notes = append(notes, fmt.Sprintf("note: %s holds %s: moved to %s (--overwrite)%s", c.Ref(), c.Target, c.Source, kept))
+			notes = append(notes, fmt.Sprintf("note: %s holds %s: moved to %s (--overwrite)%s", c.Ref(), c.Found, c.Planned, kept))
 		}
 	}
 	if len(p.MirrorFiles) > 0 {

@@ -30,10 +30,11 @@ type TagCheck struct {
 	// version ("example.com/podinfo:6.3.5") in an OCM transfer; "" for an
 	// artifact's.
 	Component string `json:"component,omitempty"`
-	// Source is the digest the plan would set; Target what the target holds
-	// (zero when the tag does not exist yet).
-	Source v1.Hash `json:"source"`
-	Target v1.Hash `json:"target,omitzero"`
+	// Planned is the digest the plan would set (the source's content);
+	// Found what the target holds under the tag (zero when the tag does not
+	// exist yet). Their JSON names are "source" and "target".
+	Planned v1.Hash `json:"source"`
+	Found   v1.Hash `json:"target,omitzero"`
 	// Action is what the drift gate did about a drifted tag: "stop",
 	// "overwrite" or "skip"; "" for a tag in sync or absent.
 	Action string `json:"action,omitempty"`
@@ -48,14 +49,14 @@ type TagCheck struct {
 
 // Drifted reports whether the target holds other content under the tag.
 func (c TagCheck) Drifted() bool {
-	return c.Target != (v1.Hash{}) && !slices.Contains(c.accept, c.Target)
+	return c.Found != (v1.Hash{}) && !slices.Contains(c.accept, c.Found)
 }
 
 // Ref returns the tag as a reference ("reg.local/air/podinfo:6.3.5").
 func (c TagCheck) Ref() string { return c.Repo + ":" + c.Tag }
 
 // CheckTags compares every tag p would set in dst (the artifacts' tags),
-// and the tags more names (Repo, Tag, Component and Source: those an
+// and the tags more names (Repo, Tag, Component and Planned: those an
 // Options.Finish sets), with what dst holds, reading only. The result lists
 // every tag, the plan's in plan order, then more; TagCheck.Drifted marks
 // those that exist with another digest.
@@ -68,11 +69,11 @@ func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int, more ...T
 			accept = append(accept, a.Filter.Digest)
 		}
 		for _, t := range a.Tags {
-			checks = append(checks, TagCheck{Repo: a.Target, Tag: t, Source: a.Landed().Digest, accept: accept, art: a})
+			checks = append(checks, TagCheck{Repo: a.Target, Tag: t, Planned: a.Landed().Digest, accept: accept, art: a})
 		}
 	}
 	for _, c := range more {
-		checks = append(checks, TagCheck{Repo: c.Repo, Tag: c.Tag, Component: c.Component, Source: c.Source, accept: []v1.Hash{c.Source}})
+		checks = append(checks, TagCheck{Repo: c.Repo, Tag: c.Tag, Component: c.Component, Planned: c.Planned, accept: []v1.Hash{c.Planned}})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -90,7 +91,7 @@ func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int, more ...T
 			if err != nil {
 				return fmt.Errorf("resolving %s in the target: %w", ref, oci.WithSide(err, oci.Destination, "resolve"))
 			}
-			c.Target, c.target = d.Digest, d
+			c.Found, c.target = d.Digest, d
 			return nil
 		})
 	}
@@ -154,11 +155,11 @@ func (e *DriftError) Unwrap() error { return ErrDrift }
 func DriftTable(checks []TagCheck) string {
 	rows := [][3]string{{"TAG", "TARGET DIGEST", "SOURCE DIGEST"}}
 	for _, c := range checks {
-		t := c.Target.String()
-		if c.Target == (v1.Hash{}) {
+		t := c.Found.String()
+		if c.Found == (v1.Hash{}) {
 			t = "(none)"
 		}
-		rows = append(rows, [3]string{c.Ref(), t, c.Source.String()})
+		rows = append(rows, [3]string{c.Ref(), t, c.Planned.String()})
 	}
 	w := 0
 	for _, r := range rows {
