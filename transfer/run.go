@@ -90,9 +90,9 @@ func (o Options) debug(msg string, args ...any) {
 // Run copies what p plans from src to dst: blobs first (each unique blob
 // once, then mounted into the other repositories that need it where dst can
 // mount), then manifests children first (and attachments after their
-// subjects), then tags. Artifacts whose target tag or digest already holds
-// the same manifest are skipped with everything below them, so a re-run
-// copies nothing it copied before.
+// subjects), then tags, then what o.Finish writes. Artifacts whose target
+// tag or digest already holds the same manifest are skipped with
+// everything below them, so a re-run copies nothing it copied before.
 //
 // An index filtered by platform (Artifact.Filter) is pushed unchanged; when
 // dst refuses it because the dropped children are absent, the filtered
