@@ -17,7 +17,7 @@ import (
 )
 
 // Entry is one blob or manifest a transfer into the bundle pushes (what
-// transfer.Plan.Writes lists), with the tags a manifest gets.
+// ocmtransfer.Plan.Writes lists), with the tags a manifest gets.
 type Entry struct {
 	Repo       string // repository inside the bundle ("stefanprodan/podinfo")
 	Descriptor v1.Descriptor

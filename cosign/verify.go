@@ -71,7 +71,7 @@ type referrerLister interface {
 // as `cosign verify --key … --insecure-ignore-tlog` does: it reads the
 // manifest tagged SignatureTag(image.Digest) and the OCI 1.1 referrers of
 // type ArtifactTypeSignature: through r's Referrers method when it has one
-// (oci/remote's, transfer.Sources'), else by the referrers tag schema
+// (oci/remote's, ocmtransfer.SourceReader's), else by the referrers tag schema
 // (oci.TagReferrers). A signature counts when its base64 annotation
 // decodes, verifies over the payload bytes with a key, and the payload is
 // a cosign container image signature whose docker-manifest-digest is

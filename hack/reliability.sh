@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 seeds=${FAULT_SEEDS:-6}
 fuzztime=${FUZZTIME:-60s}
 
-FERRY_FAULT_SEEDS=$seeds go test -count=1 -run 'TestFaults' -v ./transfer/ | grep 'RELIABILITY' >>"$log"
+FERRY_FAULT_SEEDS=$seeds go test -count=1 -run 'TestFaults' -v ./ocmtransfer/ | grep 'RELIABILITY' >>"$log"
 go test -count=1 -run 'TestKill' -v ./e2e/ | grep 'RELIABILITY' >>"$log"
 FERRY_RACE_SEEDS=${RACE_SEEDS:-20} go test -count=1 -run 'TestConcurrentWriters|TestTagPageBomb|TestInterruptIsNotDamage' -v ./e2e/ | grep 'RELIABILITY' >>"$log"
 go test -count=1 -run 'TestHostileDocuments' -v ./localize/ | grep 'RELIABILITY' >>"$log"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci"
-	"github.com/ferry-oci/ferry/transfer"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 )
 
 // ErrUnknownFormat: a format other than containerd, crio, rke2 or idms.
@@ -59,7 +59,7 @@ type Pair struct {
 // (ociArtifact resources of its component versions) and where their copies
 // land, sorted and without duplicates. Copies into a CTF are not in a
 // registry and are left out.
-func FromPlan(p *transfer.Plan) []Pair {
+func FromPlan(p *ocmtransfer.Plan) []Pair {
 	var out []Pair
 	for _, cv := range p.Components {
 		for _, r := range cv.Resources {
@@ -86,7 +86,7 @@ func FromPlan(p *transfer.Plan) []Pair {
 // image was read from: bundle.Artifact.Source), with the repositories the
 // plan copies them to. Origins that name no registry (images that came
 // from an archive) are left out.
-func FromOrigins(p *transfer.Plan, origins map[v1.Hash]string) []Pair {
+func FromOrigins(p *ocmtransfer.Plan, origins map[v1.Hash]string) []Pair {
 	var out []Pair
 	for _, a := range p.Artifacts {
 		if a.Attachment != "" {

@@ -38,6 +38,14 @@ func IsManifest(mt types.MediaType) bool {
 	return false
 }
 
+// IsNonDistributable reports whether d is a layer that must not be copied
+// (Docker's foreign layers, OCI's non-distributable ones): it stays where
+// its URLs say.
+func IsNonDistributable(d v1.Descriptor) bool {
+	return d.MediaType == types.DockerForeignLayer || d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" ||
+		d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar"
+}
+
 // manifestShape holds the fields of an image manifest and an index that
 // point at other content; decoding into it works for both.
 type manifestShape struct {

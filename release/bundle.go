@@ -14,8 +14,8 @@ import (
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
 // BundleOptions tune CreateBundle beyond the transfer's Options.
@@ -68,7 +68,7 @@ func CreateBundle(ctx context.Context, sources []string, file string, o Options,
 	if err != nil {
 		return nil, err
 	}
-	srcs := &transfer.Sources{Store: src.Store(), Images: images}
+	srcs := &ocmtransfer.SourceReader{Store: src.Store(), Images: images}
 	defer srcs.Close()
 	if o.DryRun {
 		plan, err := planBundle(ctx, src, versions, srcs, emptyStore{}, "", o)
@@ -138,14 +138,14 @@ func createBundle(ctx context.Context, file string, o Options, bo BundleOptions)
 }
 
 // planBundle plans the versions into the empty bundle target.
-func planBundle(ctx context.Context, src *repository.Repository, versions []component.Ref, sources *transfer.Sources, target oci.Store, spool string, o Options) (*transfer.Plan, error) {
+func planBundle(ctx context.Context, src *repository.Repository, versions []component.Ref, sources *ocmtransfer.SourceReader, target oci.Store, spool string, o Options) (*ocmtransfer.Plan, error) {
 	co := o.componentOptions(spool)
 	co.ByReference, co.Overwrite = false, false
-	return transfer.NewComponentPlan(ctx, sources, src.Repository, versions, transfer.Target{Repository: ocireg.New(target, ""), Intermediate: true}, co)
+	return ocmtransfer.NewPlan(ctx, sources, src.Repository, versions, ocmtransfer.Target{Repository: ocireg.New(target, ""), Intermediate: true}, co)
 }
 
 // writeBundle lays the plan out in w, runs it and closes w.
-func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sources, w *bundle.Writer, file string, o Options, bo BundleOptions) (*BundleResult, error) {
+func writeBundle(ctx context.Context, plan *ocmtransfer.Plan, sources *ocmtransfer.SourceReader, w *bundle.Writer, file string, o Options, bo BundleOptions) (*BundleResult, error) {
 	if bo.Tool == "" {
 		bo.Tool = buildinfo.Tool()
 	}
@@ -160,7 +160,7 @@ func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sou
 	if err := w.Begin(ctx, contents); err != nil {
 		return nil, err
 	}
-	rep, err := transfer.Run(ctx, plan, sources, w, o.runOptions())
+	rep, err := ocmtransfer.Run(ctx, plan, sources, w, o.runOptions())
 	if err != nil {
 		return nil, &RunError{What: "writing bundle " + file, Err: err}
 	}
@@ -172,7 +172,7 @@ func writeBundle(ctx context.Context, plan *transfer.Plan, sources *transfer.Sou
 }
 
 // bundleContents is what a plan writes into a bundle.
-func bundleContents(p *transfer.Plan, tool string) bundle.Contents {
+func bundleContents(p *ocmtransfer.Plan, tool string) bundle.Contents {
 	c := bundle.Contents{Tool: tool, BOM: p.BOM()}
 	for _, w := range p.Writes() {
 		c.Entries = append(c.Entries, bundle.Entry{Repo: w.Repo, Descriptor: w.Descriptor, Manifest: w.Manifest, Tags: w.Tags})
@@ -226,9 +226,9 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 		return nil, err
 	}
 	bs := b.ImportStore(dst.Store(), dst.Base())
-	sources := &transfer.Sources{Store: bs}
+	sources := &ocmtransfer.SourceReader{Store: bs}
 	defer sources.Close()
-	target := transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
+	target := ocmtransfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
 	co := o.componentOptions("")
 	co.ByReference, co.Recursive, co.ArtifactSets = true, false, ""
 	what := file + " into " + dst.Spec.String()
@@ -238,7 +238,7 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 			o.origins[a.Digest] = a.Source
 		}
 	}
-	plan, err := transfer.NewComponentPlan(ctx, sources, ocireg.New(bs, ""), versions, target, co)
+	plan, err := ocmtransfer.NewPlan(ctx, sources, ocireg.New(bs, ""), versions, target, co)
 	if err != nil {
 		return nil, &PlanError{What: "the import of " + what, Err: err}
 	}
@@ -249,7 +249,7 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 	if err != nil {
 		return nil, err
 	}
-	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
+	rep, err := ocmtransfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
 	if err != nil {
 		return nil, &RunError{What: "importing " + what, Err: err}
 	}

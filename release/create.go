@@ -15,8 +15,8 @@ import (
 	"github.com/ferry-oci/ferry/component/construct"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
 // ErrVersionExists: the repository holds the version with other content,
@@ -38,9 +38,9 @@ type CreateOptions struct {
 	SkipDigests bool
 	// Overwrite replaces a version the repository holds with other content.
 	Overwrite bool
-	// UploadAs transfer.UploadAsLocalBlob copies each image into the
+	// UploadAs ocmtransfer.UploadAsLocalBlob copies each image into the
 	// version's own OCI index (LocalBlob/v1 accesses, as the OCM v2 CLI
-	// stores images); "" or transfer.UploadAsOCIArtifact keeps images by
+	// stores images); "" or ocmtransfer.UploadAsOCIArtifact keeps images by
 	// reference.
 	UploadAs string
 	// Repository opens the target.
@@ -63,7 +63,7 @@ type CreatedVersion struct {
 // error wrapping ErrVersionExists unless CreateOptions.Overwrite. Nothing
 // is written unless every version is built.
 func Create(ctx context.Context, data []byte, target string, o CreateOptions) ([]CreatedVersion, error) {
-	if _, err := transfer.ParseUploadAs(o.UploadAs); err != nil {
+	if _, err := ocmtransfer.ParseUploadAs(o.UploadAs); err != nil {
 		return nil, &UsageError{fmt.Errorf("--upload-as: %w", err)}
 	}
 	specs, err := construct.Parse(data, construct.ParseOptions{File: o.File, Vars: o.Vars})
@@ -80,7 +80,7 @@ func Create(ctx context.Context, data []byte, target string, o CreateOptions) ([
 	if err != nil {
 		return nil, err
 	}
-	if o.UploadAs == transfer.UploadAsLocalBlob {
+	if o.UploadAs == ocmtransfer.UploadAsLocalBlob {
 		return createLocal(ctx, specs, repo, o)
 	}
 	var out []CreatedVersion
@@ -142,7 +142,7 @@ func writeVersion(ctx context.Context, repo *repository.Repository, res *constru
 // createLocal writes built versions with their images stored in each
 // version's OCI index (CreateOptions.UploadAs): the versions are staged in
 // a temporary CTF as Create writes them, then carried into repo by the
-// transfer engine with transfer.UploadAsLocalBlob, which copies each image
+// transfer engine with ocmtransfer.UploadAsLocalBlob, which copies each image
 // into the version's repository and writes the version last. repo is
 // committed (or discarded) here.
 func createLocal(ctx context.Context, specs []construct.Spec, repo *repository.Repository, o CreateOptions) ([]CreatedVersion, error) {
@@ -171,9 +171,9 @@ func createLocal(ctx context.Context, specs []construct.Spec, repo *repository.R
 		}
 		refs = append(refs, component.Ref{Component: res.Descriptor.Name, Version: res.Descriptor.Version})
 	}
-	res, err := TransferVersions(ctx, stage, refs, repo, Options{Overwrite: o.Overwrite, UploadAs: transfer.UploadAsLocalBlob, Images: repo.Registry()})
+	res, err := TransferVersions(ctx, stage, refs, repo, Options{Overwrite: o.Overwrite, UploadAs: ocmtransfer.UploadAsLocalBlob, Images: repo.Registry()})
 	if err != nil {
-		if errors.Is(err, transfer.ErrVersionDiffers) {
+		if errors.Is(err, ocmtransfer.ErrVersionDiffers) {
 			return nil, fmt.Errorf("%w: %w", ErrVersionExists, err)
 		}
 		return nil, err

@@ -7,18 +7,19 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/cosign"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
 // SignatureChecks reads the checks of Options.Verify: the OCM signature
 // names[i] must verify with the RSA public key (or certificate) in the PEM
 // file keyFiles[i]. A file that cannot be read or parsed is a *UsageError.
-func SignatureChecks(names, keyFiles []string) ([]transfer.SignatureCheck, error) {
+func SignatureChecks(names, keyFiles []string) ([]ocmtransfer.SignatureCheck, error) {
 	if len(names) != len(keyFiles) {
 		return nil, &UsageError{fmt.Errorf("%d --verify-signature and %d --public-key: give each signature name its public key, in the same order",
 			len(names), len(keyFiles))}
 	}
-	var out []transfer.SignatureCheck
+	var out []ocmtransfer.SignatureCheck
 	for i, name := range names {
 		b, err := os.ReadFile(keyFiles[i])
 		if err != nil {
@@ -28,7 +29,7 @@ func SignatureChecks(names, keyFiles []string) ([]transfer.SignatureCheck, error
 		if err != nil {
 			return nil, &UsageError{fmt.Errorf("--public-key %s: %w", keyFiles[i], err)}
 		}
-		out = append(out, transfer.SignatureCheck{Name: name, Key: pub, KeyFile: keyFiles[i]})
+		out = append(out, ocmtransfer.SignatureCheck{Name: name, Key: pub, KeyFile: keyFiles[i]})
 	}
 	return out, nil
 }

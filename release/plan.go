@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -28,7 +29,7 @@ type PlanFile struct {
 	// Source and Target are the repositories, as specified.
 	Source string `json:"source"`
 	Target string `json:"target"`
-	*transfer.Plan
+	*ocmtransfer.Plan
 	Stats transfer.Stats `json:"stats"`
 	// Signature, when set, signs the rest of the document (see SignPlan).
 	Signature *PlanSignature `json:"signature,omitempty"`
@@ -145,7 +146,7 @@ func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
 		dst.Abort()
 		return nil, err
 	}
-	rep, err := transfer.Run(ctx, p.Plan, sources, dst.Store(), o.runOptions())
+	rep, err := ocmtransfer.Run(ctx, p.Plan, sources, dst.Store(), o.runOptions())
 	if err != nil {
 		dst.Abort()
 		return nil, &RunError{What: "transferring to " + p.Target, Err: err}
@@ -159,7 +160,7 @@ func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
 
 // checkPlanned checks that the sources hold every artifact and blob of the
 // plan, by digest.
-func checkPlanned(ctx context.Context, p *transfer.Plan, s *transfer.Sources) error {
+func checkPlanned(ctx context.Context, p *ocmtransfer.Plan, s *ocmtransfer.SourceReader) error {
 	for _, a := range p.Artifacts {
 		ref, err := oci.ParseRef(a.Source + "@" + a.Digest.String())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/mirror"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -43,7 +44,7 @@ type Promotion struct {
 
 // mirrorPairs are the original repositories of the images plan copies and
 // their copies.
-func (o Options) mirrorPairs(plan *transfer.Plan) []mirror.Pair {
+func (o Options) mirrorPairs(plan *ocmtransfer.Plan) []mirror.Pair {
 	if o.origins != nil {
 		return mirror.FromOrigins(plan, o.origins)
 	}
@@ -87,7 +88,7 @@ func (o Options) policy() (transfer.DriftOptions, error) {
 // gate runs the drift gate on plan before anything is written to dst: it
 // stops the run (a *transfer.DriftError), or changes the plan as the
 // options say, and returns the drifted tags.
-func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.Repository) ([]transfer.TagCheck, error) {
+func (o Options) gate(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository) ([]transfer.TagCheck, error) {
 	d, err := o.policy()
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.
 	if o.MirrorConfig != "" && len(o.mirrorPairs(plan)) == 0 {
 		return nil, usageError("--mirror-config: no copied image names the registry it came from (images read from an archive, or a bundle without ferry's metadata, have no upstream a runtime would pull): run 'ferry mirror-config' against the registry the images came from")
 	}
-	checks, err := transfer.Gate(ctx, plan, dst.Store(), d)
+	checks, err := ocmtransfer.Gate(ctx, plan, dst.Store(), d)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +107,8 @@ func (o Options) gate(ctx context.Context, plan *transfer.Plan, dst *repository.
 }
 
 // check is Promotion.Check: it compares and writes nothing.
-func (o Options) check(ctx context.Context, plan *transfer.Plan, dst *repository.Repository) (*Result, error) {
-	checks, err := transfer.CheckTags(ctx, plan, dst.Store(), o.Jobs)
+func (o Options) check(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository) (*Result, error) {
+	checks, err := ocmtransfer.CheckTags(ctx, plan, dst.Store(), o.Jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +146,7 @@ func (o Options) promoted(res *Result, dst *repository.Repository) error {
 // WriteMirrorConfig writes the runtime mirror configuration of the images
 // plan copies (mirror.FromPlan) into dir: one format into dir itself,
 // several each into dir/FORMAT. It returns the files written.
-func WriteMirrorConfig(plan *transfer.Plan, dir string, formats []mirror.Format, o mirror.Options) ([]string, error) {
+func WriteMirrorConfig(plan *ocmtransfer.Plan, dir string, formats []mirror.Format, o mirror.Options) ([]string, error) {
 	return writeMirrorPairs(mirror.FromPlan(plan), dir, formats, o)
 }
 
@@ -202,12 +203,12 @@ func MirrorConfig(ctx context.Context, sources []string, target, dir string, for
 	if err != nil {
 		return nil, err
 	}
-	sources2 := &transfer.Sources{Store: src.Store(), Images: images}
+	sources2 := &ocmtransfer.SourceReader{Store: src.Store(), Images: images}
 	defer sources2.Close()
 	co := o.componentOptions("")
-	co.Plan.NoAttachments = true
-	plan, err := transfer.NewComponentPlan(ctx, sources2, src.Repository, versions,
-		transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme}, co)
+	co.Artifacts.NoAttachments = true
+	plan, err := ocmtransfer.NewPlan(ctx, sources2, src.Repository, versions,
+		ocmtransfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme}, co)
 	if err != nil {
 		return nil, &PlanError{What: "where the images land in " + dst.Spec.String(), Err: err}
 	}

@@ -59,7 +59,7 @@ func TestPromotion(t *testing.T) {
 	}
 
 	res, err = release.Transfer(ctx, src, dst, release.Options{Promotion: release.Promotion{Check: true}})
-	if err != nil || len(res.Drift) != 1 || res.Drift[0].Target != other.Desc.Digest || len(res.Tags) < 3 {
+	if err != nil || len(res.Drift) != 1 || res.Drift[0].Found != other.Desc.Digest || len(res.Tags) < 3 {
 		t.Fatalf("check: %v, drift %+v", err, res)
 	}
 	reg.ResetRequests()

@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -66,8 +67,8 @@ type Options struct {
 	// referrers of the copied images.
 	NoAttachments bool
 	// Verify are the OCM signatures each version must carry (see
-	// transfer.ComponentOptions.Verify).
-	Verify []transfer.SignatureCheck
+	// ocmtransfer.PlanOptions.Verify).
+	Verify []ocmtransfer.SignatureCheck
 	// VerifyImage, when set, must accept every image before it is planned
 	// (ImageVerifier makes one that checks cosign signatures).
 	VerifyImage transfer.ImageVerifier
@@ -75,7 +76,7 @@ type Options struct {
 	// sets (local blobs), as `ocm transfer --copy-resources` writes them.
 	ArtifactSets bool
 	// UploadAs is how images copied by value are stored:
-	// transfer.UploadAsOCIArtifact ("" too), or transfer.UploadAsLocalBlob
+	// ocmtransfer.UploadAsOCIArtifact ("" too), or ocmtransfer.UploadAsLocalBlob
 	// (in each version's OCI index, as the OCM v2 CLI stores them).
 	UploadAs string
 	// DryRun plans and writes nothing: the Result has the Plan only.
@@ -103,9 +104,9 @@ type Result struct {
 	// Source and Target are the repositories read and written, as
 	// specified ("" where the call was given opened repositories).
 	Source, Target string
-	Plan           *transfer.Plan
+	Plan           *ocmtransfer.Plan
 	// Report is what the run did; nil after a dry run.
-	Report *transfer.Report
+	Report *ocmtransfer.Report
 	// Promoted is what the drift gate, the CycloneDX BOM and the mirror
 	// configuration found and wrote (promote.go).
 	Promoted
@@ -174,7 +175,7 @@ func openSources(ctx context.Context, sources []string, o repository.Options) (*
 // planSources opens the source of a plan made earlier and checks that it
 // still holds every planned digest (else an error wrapping ErrPlanStale);
 // the caller closes both.
-func planSources(ctx context.Context, p *PlanFile, o Options) (*repository.Repository, *transfer.Sources, error) {
+func planSources(ctx context.Context, p *PlanFile, o Options) (*repository.Repository, *ocmtransfer.SourceReader, error) {
 	src, err := repository.Open(ctx, p.Source, o.Repository)
 	if err != nil {
 		return nil, nil, err
@@ -184,7 +185,7 @@ func planSources(ctx context.Context, p *PlanFile, o Options) (*repository.Repos
 		src.Close()
 		return nil, nil, err
 	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
+	sources := &ocmtransfer.SourceReader{Store: src.Store(), Images: images}
 	if err := checkPlanned(ctx, p.Plan, sources); err != nil {
 		sources.Close()
 		src.Close()
@@ -230,10 +231,10 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 		}
 		defer os.RemoveAll(spool)
 	}
-	sources := &transfer.Sources{Store: src.Store(), Images: images}
+	sources := &ocmtransfer.SourceReader{Store: src.Store(), Images: images}
 	defer sources.Close()
-	target := transfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
-	plan, err := transfer.NewComponentPlan(ctx, sources, src.Repository, versions, target, o.componentOptions(spool))
+	target := ocmtransfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
+	plan, err := ocmtransfer.NewPlan(ctx, sources, src.Repository, versions, target, o.componentOptions(spool))
 	if err != nil {
 		return nil, &PlanError{What: "the transfer to " + dst.Spec.String(), Err: err}
 	}
@@ -247,7 +248,7 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	if err != nil {
 		return nil, err
 	}
-	rep, err := transfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
+	rep, err := ocmtransfer.Run(ctx, plan, sources, dst.Store(), o.runOptions())
 	if err != nil {
 		return nil, &RunError{What: "transferring to " + dst.Spec.String(), Err: err}
 	}
@@ -262,13 +263,13 @@ var errArtifactSetsPlatforms = usageError("--ocm-artifact-sets stores whole imag
 
 // checkUploadAs checks Options.UploadAs against the other options.
 func (o Options) checkUploadAs() error {
-	m, err := transfer.ParseUploadAs(o.UploadAs)
+	m, err := ocmtransfer.ParseUploadAs(o.UploadAs)
 	switch {
 	case err != nil:
 		return &UsageError{fmt.Errorf("--upload-as: %w", err)}
-	case m == transfer.UploadAsLocalBlob && o.ArtifactSets:
+	case m == ocmtransfer.UploadAsLocalBlob && o.ArtifactSets:
 		return usageError("--upload-as localBlob stores images in the version's index; --ocm-artifact-sets stores them as artifact sets: choose one")
-	case m == transfer.UploadAsLocalBlob && len(o.Platforms) > 0:
+	case m == ocmtransfer.UploadAsLocalBlob && len(o.Platforms) > 0:
 		return usageError("--upload-as localBlob stores whole images: it does not combine with --platform")
 	}
 	return nil
@@ -285,11 +286,11 @@ func (o Options) images(src *repository.Repository) (oci.Reader, error) {
 	return remote.New()
 }
 
-func (o Options) componentOptions(spool string) transfer.ComponentOptions {
+func (o Options) componentOptions(spool string) ocmtransfer.PlanOptions {
 	// Overwrite: a version the target holds with other content reaches the
 	// drift gate, which decides (Options.Overwrite, SkipExisting).
-	return transfer.ComponentOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: true, Verify: o.Verify,
-		ArtifactSets: spool, UploadAs: o.UploadAs, Plan: o.planOptions()}
+	return ocmtransfer.PlanOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: true, Verify: o.Verify,
+		ArtifactSets: spool, UploadAs: o.UploadAs, Artifacts: o.planOptions()}
 }
 
 func (o Options) planOptions() transfer.PlanOptions {
@@ -319,11 +320,11 @@ func CopyArtifact(ctx context.Context, store oci.Store, src, dst oci.Ref, o Opti
 	if _, err := pl.Add(ctx, src, dst.Repo(), tags, src.String()); err != nil {
 		return nil, &PlanError{What: "the copy of " + src.String(), Err: err}
 	}
-	plan := pl.Plan()
+	plan := &ocmtransfer.Plan{Plan: *pl.Plan()} // no component versions: a plain copy
 	if o.DryRun {
 		return &Result{Plan: plan}, nil
 	}
-	rep, err := transfer.Run(ctx, plan, store, store, o.runOptions())
+	rep, err := ocmtransfer.Run(ctx, plan, store, store, o.runOptions())
 	if err != nil {
 		return nil, &RunError{What: "copying " + src.String() + " to " + dst.String(), Err: err}
 	}
@@ -334,14 +335,14 @@ func CopyArtifact(ctx context.Context, store oci.Store, src, dst oci.Ref, o Opti
 // with a cosign signature that verifies with any of keys, and records the
 // signatures it verified.
 func ImageVerifier(keys ...crypto.PublicKey) transfer.ImageVerifier {
-	return func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error) {
+	return func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]transfer.Signature, error) {
 		sigs, err := cosign.Verify(ctx, src, repo, d, keys...)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]bom.Signature, 0, len(sigs))
+		out := make([]transfer.Signature, 0, len(sigs))
 		for _, s := range sigs {
-			out = append(out, bom.Signature{Kind: bom.KindCosign, Digest: s.Digest.String(), Verified: true, Key: s.KeyID})
+			out = append(out, transfer.Signature{Kind: bom.KindCosign, Digest: s.Digest.String(), Verified: true, Key: s.KeyID})
 		}
 		return out, nil
 	}

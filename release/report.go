@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/human"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -18,7 +19,7 @@ import (
 // report with what the run cost the registries, the versions constraints
 // chose, what the drift gate found and the CycloneDX bill of materials.
 type RunReport struct {
-	*transfer.Report
+	*ocmtransfer.Report
 	// Requests counts the HTTP requests sent to registries, retries included.
 	Requests int64 `json:"requests"`
 	// Selected are the versions that constraints (NAME@CONSTRAINT, --semver) chose.
@@ -69,7 +70,7 @@ func (r RunReport) WriteTable(w io.Writer) error {
 // WritePlanTable writes what a transfer would do, for people: every
 // component version with its resources' new accesses, every artifact, and
 // what would be sent.
-func WritePlanTable(w io.Writer, p *transfer.Plan) error {
+func WritePlanTable(w io.Writer, p *ocmtransfer.Plan) error {
 	t := human.NewTable(w)
 	if len(p.Components) > 0 {
 		t.Row("COMPONENT", "VERSION", "TARGET", "DIGEST", "")
@@ -100,7 +101,7 @@ func WritePlanTable(w io.Writer, p *transfer.Plan) error {
 // sourceName names where an artifact is read from for people: an OCM
 // artifact set (an image stored by value in a local blob) by its blob.
 func sourceName(repo string) string {
-	if rest, ok := strings.CutPrefix(repo, transfer.ArtifactSetHost+"/"); ok {
+	if rest, ok := strings.CutPrefix(repo, ocmtransfer.ArtifactSetHost+"/"); ok {
 		alg, hex, _ := strings.Cut(rest, "-")
 		return "artifact set " + alg + ":" + hex
 	}
@@ -119,7 +120,7 @@ type Comparison struct {
 func (p Promoted) Comparison() Comparison {
 	c := Comparison{Checked: len(p.Tags), Drifted: append([]transfer.TagCheck{}, transfer.Drifted(p.Tags)...)}
 	for _, t := range p.Tags {
-		if t.Target == (v1.Hash{}) {
+		if t.Found == (v1.Hash{}) {
 			c.Absent++
 		}
 	}
@@ -141,7 +142,7 @@ func (c Comparison) WriteTable(w io.Writer) error {
 	if len(c.Drifted) > 0 {
 		t.Row("TAG", "TARGET DIGEST", "SOURCE DIGEST")
 		for _, d := range c.Drifted {
-			t.Row(d.Ref(), d.Target.String(), d.Source.String())
+			t.Row(d.Ref(), d.Found.String(), d.Planned.String())
 		}
 		t.Row("")
 	}
@@ -156,13 +157,13 @@ func (p Promoted) Notes() []string {
 	for _, c := range p.Drift {
 		switch c.Action {
 		case "skip":
-			notes = append(notes, fmt.Sprintf("note: %s holds %s, not %s: left as it is (--skip-existing)", c.Ref(), c.Target, c.Source))
+			notes = append(notes, fmt.Sprintf("note: %s holds %s, not %s: left as it is (--skip-existing)", c.Ref(), c.Found, c.Planned))
 		case "overwrite":
 			kept := ""
 			if c.Backup != "" {
 				kept = ", the old content kept as " + c.Repo + ":" + c.Backup
 			}
-			notes = append(notes, fmt.Sprintf("note: %s holds %s: moved to %s (--overwrite)%s", c.Ref(), c.Target, c.Source, kept))
+			notes = append(notes, fmt.Sprintf("note: %s holds %s: moved to %s (--overwrite)%s", c.Ref(), c.Found, c.Planned, kept))
 		}
 	}
 	if len(p.MirrorFiles) > 0 {

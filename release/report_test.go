@@ -15,9 +15,9 @@ import (
 func TestComparison(t *testing.T) {
 	a, b := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}, v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("b", 64)}
 	p := release.Promoted{Tags: []transfer.TagCheck{
-		{Repo: "reg.local/air/app", Tag: "1.0", Source: a},            // not in the target yet
-		{Repo: "reg.local/air/app", Tag: "1.1", Source: a, Target: b}, // drifted
-		{Repo: "reg.local/air/ocm", Tag: "2.0", Source: b, Target: a}, // drifted
+		{Repo: "reg.local/air/app", Tag: "1.0", Planned: a},           // not in the target yet
+		{Repo: "reg.local/air/app", Tag: "1.1", Planned: a, Found: b}, // drifted
+		{Repo: "reg.local/air/ocm", Tag: "2.0", Planned: b, Found: a}, // drifted
 	}}
 	c := p.Comparison()
 	if c.Checked != 3 || c.Absent != 1 || len(c.Drifted) != 2 {
@@ -44,8 +44,8 @@ func TestNotes(t *testing.T) {
 	a, b := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}, v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("b", 64)}
 	p := release.Promoted{
 		Drift: []transfer.TagCheck{
-			{Repo: "reg.local/air/app", Tag: "1.0", Source: a, Target: b, Action: "skip"},
-			{Repo: "reg.local/air/app", Tag: "1.1", Source: a, Target: b, Action: "overwrite", Backup: "1.1-old"},
+			{Repo: "reg.local/air/app", Tag: "1.0", Planned: a, Found: b, Action: "skip"},
+			{Repo: "reg.local/air/app", Tag: "1.1", Planned: a, Found: b, Action: "overwrite", Backup: "1.1-old"},
 		},
 		MirrorFiles: []string{"out/hosts.toml", "out/registries.conf"}, MirrorSkipped: []string{"idms: no mapping"},
 	}

@@ -25,13 +25,16 @@ var ErrDrift = exitcode.Mark(errors.New("drift"), exitcode.Drift) // exit code 3
 type TagCheck struct {
 	Repo string `json:"repo"` // the target repository
 	Tag  string `json:"tag"`
-	// Component names the component version ("example.com/podinfo:6.3.5")
-	// when the tag is a component version's; "" for an artifact's.
+	// Component names what the tag is of when it is not an artifact of the
+	// plan but a tag its caller sets (the more of CheckTags): the component
+	// version ("example.com/podinfo:6.3.5") in an OCM transfer; "" for an
+	// artifact's.
 	Component string `json:"component,omitempty"`
-	// Source is the digest the plan would set; Target what the target holds
-	// (zero when the tag does not exist yet).
-	Source v1.Hash `json:"source"`
-	Target v1.Hash `json:"target,omitzero"`
+	// Planned is the digest the plan would set (the source's content);
+	// Found what the target holds under the tag (zero when the tag does not
+	// exist yet). Their JSON names are "source" and "target".
+	Planned v1.Hash `json:"source"`
+	Found   v1.Hash `json:"target,omitzero"`
 	// Action is what the drift gate did about a drifted tag: "stop",
 	// "overwrite" or "skip"; "" for a tag in sync or absent.
 	Action string `json:"action,omitempty"`
@@ -41,23 +44,23 @@ type TagCheck struct {
 
 	accept []v1.Hash // digests that count as in sync (an index and its platform-filtered copy)
 	target v1.Descriptor
-	art    *Artifact
-	cv     *ComponentVersion
+	art    *Artifact // nil for a check of more
 }
 
 // Drifted reports whether the target holds other content under the tag.
 func (c TagCheck) Drifted() bool {
-	return c.Target != (v1.Hash{}) && !slices.Contains(c.accept, c.Target)
+	return c.Found != (v1.Hash{}) && !slices.Contains(c.accept, c.Found)
 }
 
 // Ref returns the tag as a reference ("reg.local/air/podinfo:6.3.5").
 func (c TagCheck) Ref() string { return c.Repo + ":" + c.Tag }
 
-// CheckTags compares every tag p would set in dst (the artifacts' tags and
-// the component versions' tags) with what dst holds, reading only. The
-// result lists every tag, in plan order; TagCheck.Drifted marks those that
-// exist with another digest.
-func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int) ([]TagCheck, error) {
+// CheckTags compares every tag p would set in dst (the artifacts' tags),
+// and the tags more names (Repo, Tag, Component and Planned: those an
+// Options.Finish sets), with what dst holds, reading only. The result lists
+// every tag, the plan's in plan order, then more; TagCheck.Drifted marks
+// those that exist with another digest.
+func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int, more ...TagCheck) ([]TagCheck, error) {
 	var checks []TagCheck
 	for i := range p.Artifacts {
 		a := &p.Artifacts[i]
@@ -66,13 +69,11 @@ func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int) ([]TagChe
 			accept = append(accept, a.Filter.Digest)
 		}
 		for _, t := range a.Tags {
-			checks = append(checks, TagCheck{Repo: a.Target, Tag: t, Source: a.landed().Digest, accept: accept, art: a})
+			checks = append(checks, TagCheck{Repo: a.Target, Tag: t, Planned: a.Landed().Digest, accept: accept, art: a})
 		}
 	}
-	for i := range p.Components {
-		cv := &p.Components[i]
-		checks = append(checks, TagCheck{Repo: cv.Target, Tag: cv.Tag, Component: cv.Name + ":" + cv.Version,
-			Source: cv.Digest, accept: []v1.Hash{cv.Digest}, cv: cv})
+	for _, c := range more {
+		checks = append(checks, TagCheck{Repo: c.Repo, Tag: c.Tag, Component: c.Component, Planned: c.Planned, accept: []v1.Hash{c.Planned}})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -90,7 +91,7 @@ func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int) ([]TagChe
 			if err != nil {
 				return fmt.Errorf("resolving %s in the target: %w", ref, oci.WithSide(err, oci.Destination, "resolve"))
 			}
-			c.Target, c.target = d.Digest, d
+			c.Found, c.target = d.Digest, d
 			return nil
 		})
 	}
@@ -122,7 +123,8 @@ const (
 	// content under a backup tag when DriftOptions.BackupSuffix is set.
 	DriftOverwrite
 	// DriftSkip leaves the tag as it is: an artifact is still copied by
-	// digest but not tagged, a component version is not written.
+	// digest but not tagged; a tag of more is left to the caller (an OCM
+	// transfer does not write the component version).
 	DriftSkip
 )
 
@@ -153,11 +155,11 @@ func (e *DriftError) Unwrap() error { return ErrDrift }
 func DriftTable(checks []TagCheck) string {
 	rows := [][3]string{{"TAG", "TARGET DIGEST", "SOURCE DIGEST"}}
 	for _, c := range checks {
-		t := c.Target.String()
-		if c.Target == (v1.Hash{}) {
+		t := c.Found.String()
+		if c.Found == (v1.Hash{}) {
 			t = "(none)"
 		}
-		rows = append(rows, [3]string{c.Ref(), t, c.Source.String()})
+		rows = append(rows, [3]string{c.Ref(), t, c.Planned.String()})
 	}
 	w := 0
 	for _, r := range rows {
@@ -182,16 +184,17 @@ func CheckBackupSuffix(s string) error {
 }
 
 // Gate is the drift gate, run before anything is written: it compares
-// every tag p would set in dst with what dst holds (CheckTags) and, for
-// the drifted ones, stops (a *DriftError, nothing written), or changes p
-// so that Run overwrites them (after tagging the old content under the
-// backup tag) or leaves them alone. It returns every check, with the
-// action taken on the drifted ones.
-func Gate(ctx context.Context, p *Plan, dst oci.Store, o DriftOptions) ([]TagCheck, error) {
+// every tag p would set in dst, and those of more, with what dst holds
+// (CheckTags) and, for the drifted ones, stops (a *DriftError, nothing
+// written), or changes p so that Run overwrites them (after tagging the
+// old content under the backup tag) or leaves them alone. It returns
+// every check, with the action taken on the drifted ones; the caller acts
+// on those of more.
+func Gate(ctx context.Context, p *Plan, dst oci.Store, o DriftOptions, more ...TagCheck) ([]TagCheck, error) {
 	if err := CheckBackupSuffix(o.BackupSuffix); err != nil {
 		return nil, err
 	}
-	checks, err := CheckTags(ctx, p, dst, o.Jobs)
+	checks, err := CheckTags(ctx, p, dst, o.Jobs, more...)
 	if err != nil {
 		return nil, err
 	}
@@ -216,17 +219,12 @@ func Gate(ctx context.Context, p *Plan, dst oci.Store, o DriftOptions) ([]TagChe
 		}
 		if o.Policy == DriftSkip {
 			c.Action = "skip"
-			if c.cv != nil {
-				c.cv.Skip = true
-			} else {
+			if c.art != nil {
 				c.art.Tags = slices.DeleteFunc(slices.Clone(c.art.Tags), func(t string) bool { return t == c.Tag })
 			}
 			continue
 		}
 		c.Action = "overwrite"
-		if c.cv != nil {
-			c.cv.Skip = false
-		}
 		if o.BackupSuffix == "" {
 			continue
 		}

@@ -5,18 +5,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-
-	"github.com/ferry-oci/ferry/bom"
 )
 
 // Plan is everything a transfer will copy, as data. Artifacts are ordered
 // children before parents; Blobs are unique by digest.
 type Plan struct {
-	// Components are the component versions to write, referenced versions
-	// before the versions that reference them; empty for a plain artifact copy.
-	Components []ComponentVersion `json:"components,omitempty"`
-	Artifacts  []Artifact         `json:"artifacts"`
-	Blobs      []Blob             `json:"blobs"`
+	Artifacts []Artifact `json:"artifacts"`
+	Blobs     []Blob     `json:"blobs"`
 }
 
 // Artifact is one manifest or index to copy from a source repository to a
@@ -51,9 +46,21 @@ type Artifact struct {
 	// to, in the same Target; Run pushes the subject first.
 	Subject *v1.Hash `json:"subject,omitempty"`
 	// Signatures are the image signatures PlanOptions.VerifyImage verified.
-	Signatures []bom.Signature `json:"signatures,omitempty"`
+	Signatures []Signature `json:"signatures,omitempty"`
 
 	manifest []byte // the manifest's bytes, read while planning; not part of the data
+}
+
+// Signature is an image signature that PlanOptions.VerifyImage verified,
+// as an Artifact records it (and a bill of materials lists it).
+type Signature struct {
+	Kind string `json:"kind"` // how it is stored: "cosign" (a sha256-<hex>.sig tag)
+	// Digest is the signature manifest's digest.
+	Digest string `json:"digest,omitempty"`
+	// Verified says the signature was checked during the crossing with Key.
+	Verified bool `json:"verified"`
+	// Key is the fingerprint of the public key that verified it.
+	Key string `json:"key,omitempty"`
 }
 
 // Descriptor returns the artifact's manifest descriptor.
@@ -139,8 +146,9 @@ func (p *Plan) levels() [][]*Artifact {
 	return out
 }
 
-// roots returns the artifacts no other artifact of the plan names as a child.
-func (p *Plan) roots() []*Artifact {
+// Roots returns the artifacts no other artifact of the plan names as a
+// child: the images and indexes asked for, and their attachments.
+func (p *Plan) Roots() []*Artifact {
 	child := make(map[key]bool)
 	for _, a := range p.Artifacts {
 		for _, c := range a.Children {

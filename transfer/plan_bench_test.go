@@ -37,7 +37,7 @@ func planCorpus() testimage.Set {
 }
 
 // benchPlan plans the copy of every artifact of set, held under base in src,
-// to "air/<name>", with jobs Add calls at once (NewComponentPlan makes them
+// to "air/<name>", with jobs Add calls at once (ocmtransfer.NewPlan makes them
 // one after another, as jobs 1 does).
 func benchPlan(b *testing.B, src oci.Reader, base string, set testimage.Set, jobs int) {
 	ctx := context.Background()

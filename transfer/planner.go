@@ -9,7 +9,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -25,7 +24,7 @@ type Planner struct {
 	blobs map[v1.Hash]int // index into plan.Blobs
 	found attachmentCache
 
-	verified map[key][]bom.Signature // key{source repository, digest}: what VerifyImage said
+	verified map[key][]Signature // key{source repository, digest}: what VerifyImage said
 }
 
 // PlanOptions tune a Planner. The zero value copies every child of an
@@ -57,7 +56,7 @@ type PlanOptions struct {
 
 // An ImageVerifier checks the signatures of the artifact d in the source
 // repository repo, read through src, and returns those that verified.
-type ImageVerifier func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error)
+type ImageVerifier func(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor) ([]Signature, error)
 
 // NewPlanner returns a Planner that reads from src, tuned by at most one
 // PlanOptions (none means the zero value).
@@ -99,7 +98,7 @@ func (p *Planner) AddResolved(ctx context.Context, srcRepo string, d v1.Descript
 
 // verify asks PlanOptions.VerifyImage about d in srcRepo, once however
 // many resources or targets name it.
-func (p *Planner) verify(ctx context.Context, srcRepo string, d v1.Descriptor) ([]bom.Signature, error) {
+func (p *Planner) verify(ctx context.Context, srcRepo string, d v1.Descriptor) ([]Signature, error) {
 	if p.o.VerifyImage == nil {
 		return nil, nil
 	}
@@ -116,14 +115,14 @@ func (p *Planner) verify(ctx context.Context, srcRepo string, d v1.Descriptor) (
 	}
 	p.mu.Lock()
 	if p.verified == nil {
-		p.verified = map[key][]bom.Signature{}
+		p.verified = map[key][]Signature{}
 	}
 	p.verified[k] = sigs
 	p.mu.Unlock()
 	return sigs, nil
 }
 
-func (p *Planner) addTags(k key, tags []string, sigs []bom.Signature) {
+func (p *Planner) addTags(k key, tags []string, sigs []Signature) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a := &p.plan.Artifacts[p.arts[k]]
@@ -196,7 +195,7 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 			}
 			if !oci.IsManifest(c.MediaType) {
 				// An index may name non-manifest artifacts (rare); copy them as blobs.
-				p.addBlob(srcRepo, c, to)
+				p.AddBlob(srcRepo, c, to)
 				a.Blobs = append(a.Blobs, c.Digest)
 				continue
 			}
@@ -207,10 +206,10 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 		}
 	} else {
 		for _, c := range kids {
-			if isForeign(c) {
+			if oci.IsNonDistributable(c) {
 				continue // non-distributable layers stay where their URLs say
 			}
-			p.addBlob(srcRepo, c, to)
+			p.AddBlob(srcRepo, c, to)
 			a.Blobs = append(a.Blobs, c.Digest)
 		}
 	}
@@ -227,12 +226,11 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 	return p.attach(ctx, srcRepo, d.Digest, to, forWhat, depth)
 }
 
-func isForeign(d v1.Descriptor) bool {
-	return d.MediaType == types.DockerForeignLayer || d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" ||
-		d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar"
-}
-
-func (p *Planner) addBlob(srcRepo string, d v1.Descriptor, to string) {
+// AddBlob plans the copy of the blob d, read from the source repository
+// srcRepo, into the target repository to: content that no manifest of the
+// plan names, such as a component version's local blobs (a Finisher
+// writes what names them).
+func (p *Planner) AddBlob(srcRepo string, d v1.Descriptor, to string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i, ok := p.blobs[d.Digest]; ok {
@@ -250,8 +248,9 @@ func (p *Planner) Plan() *Plan {
 	return &p.plan
 }
 
-// artifact returns the planned artifact digest in target, or nil.
-func (p *Planner) artifact(target string, digest v1.Hash) *Artifact {
+// Artifact returns the artifact planned as digest in the target repository
+// target, or nil. It may be changed until Plan is called.
+func (p *Planner) Artifact(target string, digest v1.Hash) *Artifact {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i, ok := p.arts[key{target, digest}]
@@ -261,8 +260,8 @@ func (p *Planner) artifact(target string, digest v1.Hash) *Artifact {
 	return &p.plan.Artifacts[i]
 }
 
-// landed is Plan.Landed on the plan being built.
-func (p *Planner) landed(target string, digest v1.Hash) (v1.Descriptor, bool) {
+// Landed is Plan.Landed on the plan being built.
+func (p *Planner) Landed(target string, digest v1.Hash) (v1.Descriptor, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.plan.Landed(target, digest)

@@ -11,16 +11,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/oci"
-	"github.com/ferry-oci/ferry/resource"
 )
 
 // ErrNoPlatform: an index holds no manifest for any of the platforms a
 // transfer was asked to copy (PlanOptions.Platforms).
 var ErrNoPlatform = errors.New("no manifest for the requested platforms")
-
-// LabelFilteredFrom is resource.LabelFilteredFrom, the label the component
-// transfer puts on a resource whose image landed as a filtered index.
-const LabelFilteredFrom = resource.LabelFilteredFrom
 
 // Filter records that only some children of an index are copied (see
 // PlanOptions.Platforms). Run pushes the index unchanged first (the
@@ -265,17 +260,18 @@ func (a *Artifact) filteredManifest(b []byte) ([]byte, error) {
 	return fb, nil
 }
 
-// landed returns the descriptor of what holds the artifact in the target:
-// its own, or the filtered index's when that is what landed.
-func (a *Artifact) landed() v1.Descriptor {
+// Landed returns the descriptor of what holds the artifact in the target:
+// its own, or the filtered index's when that is what landed (Filter.Landed).
+func (a *Artifact) Landed() v1.Descriptor {
 	if a.Filter != nil && a.Filter.Landed {
-		return a.filtered()
+		return a.Filtered()
 	}
 	return a.Descriptor()
 }
 
-// filtered returns the descriptor of the filtered index.
-func (a *Artifact) filtered() v1.Descriptor {
+// Filtered returns the descriptor of the filtered index of an artifact
+// filtered by platform; a.Filter must be set.
+func (a *Artifact) Filtered() v1.Descriptor {
 	return v1.Descriptor{MediaType: a.MediaType, Size: a.Filter.Size, Digest: a.Filter.Digest, Platform: a.Platform}
 }
 
@@ -305,7 +301,7 @@ func (p *Plan) Landed(target string, digest v1.Hash) (d v1.Descriptor, ok bool) 
 	for i := range p.Artifacts {
 		a := &p.Artifacts[i]
 		if a.Target == target && a.Digest == digest {
-			return a.landed(), true
+			return a.Landed(), true
 		}
 	}
 	return v1.Descriptor{}, false

@@ -177,22 +177,3 @@ func TestPlatformFilterNoMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestPlatformFilterComponentsNotSilent: a plan with a component version
-// that holds no descriptor (so nothing Run could point at the filtered
-// index that landed) fails before it writes the version, naming it, rather
-// than writing a version that names an index the target lacks.
-func TestPlatformFilterComponentsNotSilent(t *testing.T) {
-	f := newFixture(t)
-	s := newStore(t)
-	target := f.dst.Host + "/air/stefanprodan/podinfo"
-	p := f.planIndex(t, s, target, transfer.PlanOptions{Platforms: []v1.Platform{amd64}, NoAttachments: true})
-	p.Components = []transfer.ComponentVersion{{Name: "example.com/podinfo", Version: "6.3.6", Target: f.dst.Host + "/air/component-descriptors/example.com/podinfo", Tag: "6.3.6"}}
-	_, err := transfer.Run(t.Context(), p, s, s, transfer.Options{})
-	if err == nil || !strings.Contains(err.Error(), "example.com/podinfo:6.3.6") || !strings.Contains(err.Error(), "no descriptor") {
-		t.Fatalf("got %v, want an error naming the version without a descriptor", err)
-	}
-	if _, err := s.Resolve(t.Context(), ref(t, f.dst.Host+"/air/component-descriptors/example.com/podinfo:6.3.6")); err == nil {
-		t.Error("the version was tagged")
-	}
-}

@@ -4,18 +4,16 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/ferry-oci/ferry/bom"
 )
 
-// Report is what a Run did.
+// Report is what a Run did: where each artifact is now, and the counts.
 type Report struct {
-	Components []ComponentReport `json:"components,omitempty"`
-	Artifacts  []ArtifactReport  `json:"artifacts"`
+	Artifacts []ArtifactReport `json:"artifacts"`
+	Counts
+}
 
-	ComponentsWritten int64 `json:"componentsWritten"`
-	ComponentsSkipped int64 `json:"componentsSkipped"`
-
+// Counts are what a Run moved and skipped, and how long it took.
+type Counts struct {
 	BlobsCopied      int64         `json:"blobsCopied"`
 	BlobsMounted     int64         `json:"blobsMounted"`
 	BlobsSkipped     int64         `json:"blobsSkipped"`
@@ -26,20 +24,6 @@ type Report struct {
 	ManifestsSkipped int64         `json:"manifestsSkipped"`
 	TagsSet          int64         `json:"tagsSet"`
 	Duration         time.Duration `json:"duration"`
-
-	// BOM is the bill of materials of the plan (Plan.BOM).
-	BOM *bom.BOM `json:"bom"`
-}
-
-// ComponentReport is one component version of the plan, where it is now,
-// and how each of its resources moved.
-type ComponentReport struct {
-	Name      string           `json:"name"`
-	Version   string           `json:"version"`
-	Target    string           `json:"target"`
-	Digest    v1.Hash          `json:"digest"`
-	Skipped   bool             `json:"skipped,omitempty"`
-	Resources []ResourceChange `json:"resources,omitempty"`
 }
 
 // ArtifactReport is one artifact of the plan and where it is now.
@@ -61,19 +45,14 @@ type ArtifactReport struct {
 }
 
 func (r *run) report() *Report {
-	rep := &Report{
+	rep := &Report{Counts: Counts{
 		BlobsCopied: r.blobsCopied.Load(), BlobsMounted: r.blobsMounted.Load(), BlobsSkipped: r.blobsSkipped.Load(),
 		BytesCopied: r.bytesCopied.Load(), BytesMounted: r.bytesMounted.Load(), BytesSkipped: r.bytesSkipped.Load(),
 		ManifestsPushed: r.manifestsPushed.Load(), ManifestsSkipped: r.manifestsSkipped.Load(), TagsSet: r.tagsSet.Load(),
-		ComponentsWritten: r.componentsWritten.Load(), ComponentsSkipped: r.componentsSkipped.Load(),
-		Duration: time.Since(r.start), BOM: r.plan.BOM(),
-	}
-	for _, cv := range r.plan.Components {
-		rep.Components = append(rep.Components, ComponentReport{Name: cv.Name, Version: cv.Version, Target: cv.Target + ":" + cv.Tag,
-			Digest: cv.Digest, Skipped: cv.Skip, Resources: cv.Resources})
-	}
-	for _, a := range r.plan.roots() {
-		ar := ArtifactReport{Source: a.Source, Target: a.Target, Digest: a.landed().Digest, Tags: a.Tags, For: a.For,
+		Duration: time.Since(r.start),
+	}}
+	for _, a := range r.plan.Roots() {
+		ar := ArtifactReport{Source: a.Source, Target: a.Target, Digest: a.Landed().Digest, Tags: a.Tags, For: a.For,
 			Attachment: a.Attachment, Subject: a.Subject}
 		if a.Filter != nil {
 			ar.Platforms = a.Filter.Platforms

@@ -34,6 +34,24 @@ type Options struct {
 	Progress func(Event)
 	// Logger receives debug lines; nil means none.
 	Logger *slog.Logger
+	// Finish, when set, writes what the plan's artifacts are part of once
+	// they are all in the target (see Finisher); ocmtransfer.Run sets it.
+	Finish Finisher
+}
+
+// A Finisher writes, last in a Run, content that names the plan's
+// artifacts, such as the component versions of an OCM transfer
+// (ocmtransfer): after every blob, manifest and tag, so that it never
+// names what is not there yet.
+type Finisher interface {
+	// Blobs is called first: it returns the blobs of the plan the finisher
+	// needs, by digest, with the target repositories that need them (Run
+	// copies them with the artifacts' blobs), or an error that stops the
+	// run before anything is read or written.
+	Blobs() (map[v1.Hash][]string, error)
+	// Finish writes into dst once the artifacts are in and tagged; the
+	// plan records where they landed (Plan.Landed).
+	Finish(ctx context.Context, dst oci.Store) error
 }
 
 func (o Options) jobs() int {
@@ -72,9 +90,9 @@ func (o Options) debug(msg string, args ...any) {
 // Run copies what p plans from src to dst: blobs first (each unique blob
 // once, then mounted into the other repositories that need it where dst can
 // mount), then manifests children first (and attachments after their
-// subjects), then tags. Artifacts whose target tag or digest already holds
-// the same manifest are skipped with everything below them, so a re-run
-// copies nothing it copied before.
+// subjects), then tags, then what o.Finish writes. Artifacts whose target
+// tag or digest already holds the same manifest are skipped with
+// everything below them, so a re-run copies nothing it copied before.
 //
 // An index filtered by platform (Artifact.Filter) is pushed unchanged; when
 // dst refuses it because the dropped children are absent, the filtered
@@ -104,16 +122,18 @@ type run struct {
 	mu   sync.Mutex
 	done map[key]bool // artifacts already complete in dst
 
-	componentsWritten, componentsSkipped       atomic.Int64
+	finishing map[v1.Hash][]string // blobs Options.Finish needs, by target repository
+
 	blobsCopied, blobsSkipped, blobsMounted    atomic.Int64
 	bytesCopied, bytesSkipped, bytesMounted    atomic.Int64
 	manifestsPushed, manifestsSkipped, tagsSet atomic.Int64
 }
 
 func (r *run) run(ctx context.Context) error {
-	for _, cv := range r.plan.Components {
-		if cv.Descriptor.Descriptor == nil && !cv.Skip {
-			return fmt.Errorf("component version %s:%s: the plan holds no descriptor to write", cv.Name, cv.Version)
+	if r.o.Finish != nil {
+		var err error
+		if r.finishing, err = r.o.Finish.Blobs(); err != nil {
+			return err
 		}
 	}
 	if err := r.checkExisting(ctx); err != nil {
@@ -128,12 +148,10 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.setTags(ctx); err != nil {
 		return err
 	}
-	// Point the versions' accesses at the digests the artifacts landed as
-	// (see Landed), then write them.
-	if err := relocate(r.plan); err != nil {
-		return err
+	if r.o.Finish == nil {
+		return nil
 	}
-	return r.writeComponents(ctx)
+	return r.o.Finish.Finish(ctx, r.dst)
 }
 
 // checkExisting marks every root artifact that dst already holds (and every
@@ -141,7 +159,7 @@ func (r *run) run(ctx context.Context) error {
 func (r *run) checkExisting(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.o.jobs())
-	for _, a := range r.plan.roots() {
+	for _, a := range r.plan.Roots() {
 		g.Go(func() error {
 			ok, err := r.exists(gctx, a)
 			if err != nil {
@@ -160,7 +178,7 @@ func (r *run) checkExisting(ctx context.Context) error {
 // index filtered by platform, the filtered one, which it records as landed.
 func (r *run) exists(ctx context.Context, a *Artifact) (bool, error) {
 	if a.Filter != nil && a.Filter.Forced {
-		ok, err := r.dst.Exists(ctx, a.Target, a.filtered())
+		ok, err := r.dst.Exists(ctx, a.Target, a.Filtered())
 		if err != nil {
 			return false, fmt.Errorf("checking manifest %s@%s: %w", a.Target, a.Filter.Digest, oci.WithSide(err, oci.Destination, "exists"))
 		}
@@ -170,7 +188,7 @@ func (r *run) exists(ctx context.Context, a *Artifact) (bool, error) {
 	if err == nil && a.Filter != nil {
 		a.Filter.Landed = false
 		if !ok {
-			ok, err = r.dst.Exists(ctx, a.Target, a.filtered())
+			ok, err = r.dst.Exists(ctx, a.Target, a.Filtered())
 			a.Filter.Landed = ok
 		}
 	}
@@ -230,13 +248,10 @@ func (r *run) neededTargets() map[v1.Hash][]string {
 			}
 		}
 	}
-	for _, cv := range r.plan.Components {
-		if cv.Skip {
-			continue
-		}
-		for _, b := range cv.Blobs {
-			if !slices.Contains(need[b], cv.Target) {
-				need[b] = append(need[b], cv.Target)
+	for b, repos := range r.finishing {
+		for _, repo := range repos {
+			if !slices.Contains(need[b], repo) {
+				need[b] = append(need[b], repo)
 			}
 		}
 	}
@@ -445,7 +460,7 @@ func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 	if a.Filter != nil && a.Filter.Forced {
 		fb, err := a.filteredManifest(b)
 		if err == nil {
-			err = oci.PushBytes(ctx, r.dst, a.Target, a.filtered(), fb)
+			err = oci.PushBytes(ctx, r.dst, a.Target, a.Filtered(), fb)
 		}
 		if err != nil {
 			return fmt.Errorf("pushing the filtered index %s@%s: %w", a.Target, a.Filter.Digest, oci.WithSide(err, oci.Destination, "push"))
@@ -463,7 +478,7 @@ func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 		if fb, err = a.filteredManifest(b); err != nil {
 			return fmt.Errorf("pushing manifest %s@%s: %w", a.Target, a.Digest, err)
 		}
-		if err = oci.PushBytes(ctx, r.dst, a.Target, a.filtered(), fb); err == nil {
+		if err = oci.PushBytes(ctx, r.dst, a.Target, a.Filtered(), fb); err == nil {
 			a.Filter.Landed = true
 		}
 	}
@@ -471,7 +486,7 @@ func (r *run) pushManifest(ctx context.Context, a *Artifact) error {
 		return fmt.Errorf("pushing manifest %s@%s: %w", a.Target, a.Digest, oci.WithSide(err, oci.Destination, "push"))
 	}
 	r.manifestsPushed.Add(1)
-	l := a.landed()
+	l := a.Landed()
 	r.o.emit(Event{Kind: ManifestDone, Digest: l.Digest, Size: l.Size, Repo: a.Target})
 	return nil
 }
@@ -493,7 +508,7 @@ func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
 	if err != nil {
 		return err
 	}
-	d := a.landed()
+	d := a.Landed()
 	cur, err := r.dst.Resolve(ctx, ref)
 	if err == nil && cur.Digest == d.Digest {
 		return nil
@@ -506,37 +521,5 @@ func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
 	}
 	r.tagsSet.Add(1)
 	r.o.emit(Event{Kind: TagDone, Digest: d.Digest, Repo: ref.String()})
-	return nil
-}
-
-// writeComponents writes the component versions last, references first:
-// descriptor layer, config and manifest, then the tag. Their local blobs
-// were copied with the other blobs.
-func (r *run) writeComponents(ctx context.Context) error {
-	for i := range r.plan.Components {
-		cv := &r.plan.Components[i]
-		if cv.Skip {
-			r.componentsSkipped.Add(1)
-			continue
-		}
-		a, err := cv.encoded()
-		if err != nil {
-			return err
-		}
-		for _, part := range a.Parts() {
-			if err := oci.PushBytes(ctx, r.dst, cv.Target, part.Descriptor, part.Bytes); err != nil {
-				return fmt.Errorf("writing component version %s:%s to %s: %w", cv.Name, cv.Version, cv.Target, oci.WithSide(err, oci.Destination, "push"))
-			}
-		}
-		ref, err := oci.ParseRef(cv.Target + ":" + cv.Tag)
-		if err != nil {
-			return err
-		}
-		if err := r.dst.Tag(ctx, ref, a.Top()); err != nil {
-			return fmt.Errorf("tagging component version %s: %w", ref, oci.WithSide(err, oci.Destination, "tag"))
-		}
-		r.componentsWritten.Add(1)
-		r.o.emit(Event{Kind: TagDone, Digest: a.Top().Digest, Repo: ref.String()})
-	}
 	return nil
 }

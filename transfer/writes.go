@@ -2,8 +2,6 @@ package transfer
 
 import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/ferry-oci/ferry/oci"
 )
 
 // Write is one piece of content a Run pushes into a repository of the
@@ -13,17 +11,19 @@ type Write struct {
 	Descriptor v1.Descriptor
 	Manifest   bool     // a manifest or index (else a blob)
 	Tags       []string // tags set on the manifest
-	// Data holds the content when the plan made it (component descriptor
-	// layers, configs and manifests); nil when it is read from the source.
+	// Data holds the content when the plan made it (a filtered index, a
+	// component descriptor layer, config or manifest); nil when it is read
+	// from the source.
 	Data []byte
 }
 
 // Writes lists everything a Run of p may push, without duplicates: every
-// blob once per target repository, every manifest, and the component
-// versions' descriptor layers, configs and manifests (with their bytes).
-// A target that must know its whole content before the first byte arrives
-// (a bundle written in OCM's canonical order) lays itself out from it.
-func (p *Plan) Writes() []Write {
+// blob once per target repository, every manifest, and then more, what an
+// Options.Finish writes (the component versions' descriptor layers,
+// configs and manifests, with their bytes). A target that must know its
+// whole content before the first byte arrives (a bundle written in OCM's
+// canonical order) lays itself out from it.
+func (p *Plan) Writes(more ...Write) []Write {
 	var out []Write
 	seen := map[key]bool{}
 	add := func(w Write) {
@@ -47,25 +47,13 @@ func (p *Plan) Writes() []Write {
 	for i := range p.Artifacts {
 		a := &p.Artifacts[i]
 		if a.Filter != nil && a.Filter.Forced {
-			add(Write{Repo: a.Target, Descriptor: a.filtered(), Manifest: true, Tags: a.Tags, Data: a.Filter.manifest})
+			add(Write{Repo: a.Target, Descriptor: a.Filtered(), Manifest: true, Tags: a.Tags, Data: a.Filter.manifest})
 			continue
 		}
 		add(Write{Repo: a.Target, Descriptor: a.Descriptor(), Manifest: true, Tags: a.Tags, Data: a.manifest})
 	}
-	for i := range p.Components {
-		cv := &p.Components[i]
-		a, err := cv.encoded()
-		if err != nil {
-			continue // no descriptor: nothing to write
-		}
-		top := a.Top().Digest
-		for _, part := range a.Parts() {
-			w := Write{Repo: cv.Target, Descriptor: part.Descriptor, Manifest: oci.IsManifest(part.Descriptor.MediaType), Data: part.Bytes}
-			if part.Descriptor.Digest == top {
-				w.Tags = []string{cv.Tag}
-			}
-			add(w)
-		}
+	for _, w := range more {
+		add(w)
 	}
 	return out
 }

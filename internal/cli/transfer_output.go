@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -39,9 +40,9 @@ func (g *globals) writePlanFile(pf *release.PlanFile, signKey string, asJSON boo
 }
 
 // printPlan prints what a transfer would do.
-func (g *globals) printPlan(p *transfer.Plan) error {
+func (g *globals) printPlan(p *ocmtransfer.Plan) error {
 	return g.show(struct {
-		*transfer.Plan
+		*ocmtransfer.Plan
 		Stats transfer.Stats `json:"stats"`
 	}{p, p.Stats()}, func(w io.Writer) error { return release.WritePlanTable(w, p) })
 }

@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/pflag"
 
-	"github.com/ferry-oci/ferry/transfer"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 )
 
 // addUploadAsFlag binds --upload-as (transfer, bundle create and
@@ -11,7 +11,7 @@ import (
 // names). The release package checks the value and how it combines with
 // the other options.
 func addUploadAsFlag(f *pflag.FlagSet, v *string) {
-	f.StringVar(v, "upload-as", transfer.UploadAsOCIArtifact,
+	f.StringVar(v, "upload-as", ocmtransfer.UploadAsOCIArtifact,
 		"how copied images are stored: ociArtifact (an artifact of its own repository; both OCM CLIs read it) or localBlob (inside the component version's OCI index, as the OCM v2 CLI stores them; the OCM v1 CLI cannot read that)")
 }
 

@@ -1,4 +1,4 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
 	"bytes"
@@ -27,6 +27,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -117,21 +118,21 @@ func versions(t testing.TB, nvs ...string) []component.Ref {
 }
 
 // plan plans refs from `from` to `to`, wired as `ferry transfer` wires it.
-func plan(ctx context.Context, from end, images oci.Reader, refs []component.Ref, to end, o transfer.ComponentOptions) (*transfer.Plan, *transfer.Sources, error) {
-	src := &transfer.Sources{Store: from.store, Images: images}
-	target := transfer.Target{Repository: ocireg.New(to.store, to.base), Scheme: to.scheme, Intermediate: to.intermediate}
-	p, err := transfer.NewComponentPlan(ctx, src, ocireg.New(from.store, from.base), refs, target, o)
+func plan(ctx context.Context, from end, images oci.Reader, refs []component.Ref, to end, o ocmtransfer.PlanOptions) (*ocmtransfer.Plan, *ocmtransfer.SourceReader, error) {
+	src := &ocmtransfer.SourceReader{Store: from.store, Images: images}
+	target := ocmtransfer.Target{Repository: ocireg.New(to.store, to.base), Scheme: to.scheme, Intermediate: to.intermediate}
+	p, err := ocmtransfer.NewPlan(ctx, src, ocireg.New(from.store, from.base), refs, target, o)
 	return p, src, err
 }
 
 // move plans and runs a transfer.
-func move(ctx context.Context, from end, images oci.Reader, refs []component.Ref, to end, o transfer.ComponentOptions, ro transfer.Options) (*transfer.Plan, *transfer.Report, error) {
+func move(ctx context.Context, from end, images oci.Reader, refs []component.Ref, to end, o ocmtransfer.PlanOptions, ro transfer.Options) (*ocmtransfer.Plan, *ocmtransfer.Report, error) {
 	p, src, err := plan(ctx, from, images, refs, to, o)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer src.Close()
-	rep, err := transfer.Run(ctx, p, src, to.store, ro)
+	rep, err := ocmtransfer.Run(ctx, p, src, to.store, ro)
 	return p, rep, err
 }
 
@@ -147,7 +148,7 @@ func seedSource(t *testing.T) *registrytest.Registry {
 	s := storeFor(t, src)
 	from := end{store: openCTF(t, "ctf-copied")}
 	to := end{store: s, base: src.Host + "/ocm", scheme: "http"}
-	if _, _, err := move(t.Context(), from, s, versions(t, allFixtureVersions...), to, transfer.ComponentOptions{}, transfer.Options{}); err != nil {
+	if _, _, err := move(t.Context(), from, s, versions(t, allFixtureVersions...), to, ocmtransfer.PlanOptions{}, transfer.Options{}); err != nil {
 		t.Fatalf("seeding the source registry from ctf-copied: %v", err)
 	}
 	return src
@@ -156,16 +157,16 @@ func seedSource(t *testing.T) *registrytest.Registry {
 // mirror transfers app 1.0.0 and podinfo 6.3.6 recursively from src/ocm to
 // dst/mirror, as the fixture's `ocm transfer componentversions
 // --copy-resources --recursive` did.
-func mirror(ctx context.Context, t testing.TB, src, dst *registrytest.Registry, dstScheme string, ro transfer.Options) (*transfer.Plan, *transfer.Report, error) {
+func mirror(ctx context.Context, t testing.TB, src, dst *registrytest.Registry, dstScheme string, ro transfer.Options) (*ocmtransfer.Plan, *ocmtransfer.Report, error) {
 	s := storeFor(t, src, dst)
 	return mirrorTo(ctx, t, src, s, dst.Host, dstScheme, ro)
 }
 
 // mirrorTo is mirror into the registry that s reaches as dstHost.
-func mirrorTo(ctx context.Context, t testing.TB, src *registrytest.Registry, s oci.Store, dstHost, dstScheme string, ro transfer.Options) (*transfer.Plan, *transfer.Report, error) {
+func mirrorTo(ctx context.Context, t testing.TB, src *registrytest.Registry, s oci.Store, dstHost, dstScheme string, ro transfer.Options) (*ocmtransfer.Plan, *ocmtransfer.Report, error) {
 	from := end{store: s, base: src.Host + "/ocm"}
 	to := end{store: s, base: dstHost + "/mirror", scheme: dstScheme}
-	return move(ctx, from, s, versions(t, "example.com/app:1.0.0", "example.com/podinfo:6.3.6"), to, transfer.ComponentOptions{Recursive: true}, ro)
+	return move(ctx, from, s, versions(t, "example.com/app:1.0.0", "example.com/podinfo:6.3.6"), to, ocmtransfer.PlanOptions{Recursive: true}, ro)
 }
 
 // asFixture returns a Store for src and dst in which dst is addressed as the
@@ -614,12 +615,12 @@ func TestComponentCorruptSourceBlob(t *testing.T) {
 			s := storeFor(t, src, dst)
 			from := end{store: s, base: src.Host + "/ocm"}
 			to := end{store: s, base: dst.Host + "/mirror", scheme: "http"}
-			p, sources, err := plan(ctx, from, s, versions(t, "example.com/app:1.0.0"), to, transfer.ComponentOptions{Recursive: true})
+			p, sources, err := plan(ctx, from, s, versions(t, "example.com/app:1.0.0"), to, ocmtransfer.PlanOptions{Recursive: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer sources.Close()
-			rep, err := transfer.Run(ctx, p, corrupt{sources, c.digest}, s, transfer.Options{Attempts: 1})
+			rep, err := ocmtransfer.Run(ctx, p, corrupt{sources, c.digest}, s, transfer.Options{Attempts: 1})
 			if !errors.Is(err, oci.ErrDigestMismatch) {
 				t.Fatalf("the run returned %v, want a digest mismatch", err)
 			}
@@ -695,7 +696,7 @@ func serveFixtureImages(t *testing.T) (*registrytest.Registry, alias) {
 	s := storeFor(t, imgs)
 	from := end{store: openCTF(t, "ctf-copied")}
 	to := end{store: s, base: imgs.Host, scheme: "http"}
-	if _, _, err := move(t.Context(), from, s, versions(t, "example.com/podinfo:6.3.5", "example.com/podinfo:6.3.6"), to, transfer.ComponentOptions{}, transfer.Options{}); err != nil {
+	if _, _, err := move(t.Context(), from, s, versions(t, "example.com/podinfo:6.3.5", "example.com/podinfo:6.3.6"), to, ocmtransfer.PlanOptions{}, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for tag, want := range map[string]string{"6.3.5": image635, "6.3.6": image636} {
@@ -731,7 +732,7 @@ func TestComponentFixtureCTFsToRegistry(t *testing.T) {
 			s := alias{Store: storeFor(t, reg), from: fixtureHost, to: reg.Host}
 			from := end{store: openCTF(t, name)}
 			to := end{store: s, base: fixtureHost + "/ocm", scheme: "http"}
-			_, rep, err := move(ctx, from, nil, versions(t, allFixtureVersions...), to, transfer.ComponentOptions{ByReference: true}, transfer.Options{})
+			_, rep, err := move(ctx, from, nil, versions(t, allFixtureVersions...), to, ocmtransfer.PlanOptions{ByReference: true}, transfer.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -767,7 +768,7 @@ func TestComponentFixtureCTFsToRegistry(t *testing.T) {
 			s := storeFor(t, reg)
 			from := end{store: openCTF(t, name)}
 			to := end{store: s, base: reg.Host + "/ocm", scheme: "http"}
-			if _, _, err := move(ctx, from, images, versions(t, allFixtureVersions...), to, transfer.ComponentOptions{}, transfer.Options{}); err != nil {
+			if _, _, err := move(ctx, from, images, versions(t, allFixtureVersions...), to, ocmtransfer.PlanOptions{}, transfer.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			tags := closure(ctx, t, s, s.Lister(reg.Host), reg.Host)
@@ -815,8 +816,8 @@ func TestComponentResourceChanged(t *testing.T) {
 	ds := storeFor(t, dst)
 	from := end{store: openCTF(t, "ctf-dir")}
 	to := end{store: ds, base: dst.Host + "/air", scheme: "http"}
-	_, _, err = move(ctx, from, images, versions(t, "example.com/app:1.0.0"), to, transfer.ComponentOptions{Recursive: true}, transfer.Options{})
-	if !errors.Is(err, transfer.ErrResourceChanged) {
+	_, _, err = move(ctx, from, images, versions(t, "example.com/app:1.0.0"), to, ocmtransfer.PlanOptions{Recursive: true}, transfer.Options{})
+	if !errors.Is(err, ocmtransfer.ErrResourceChanged) {
 		t.Fatalf("the transfer returned %v, want ErrResourceChanged", err)
 	}
 	t.Log(err)
@@ -840,7 +841,7 @@ func TestComponentExistingVersion(t *testing.T) {
 	from := end{store: openCTF(t, "ctf-dir")}
 	to := end{store: s, base: dst.Host + "/air", scheme: "http"}
 	refs := versions(t, "example.com/podinfo:6.3.5")
-	byRef := transfer.ComponentOptions{ByReference: true}
+	byRef := ocmtransfer.PlanOptions{ByReference: true}
 	if _, _, err := move(ctx, from, nil, refs, to, byRef, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -869,7 +870,7 @@ func TestComponentExistingVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = plan(ctx, from, nil, refs, to, byRef)
-	if !errors.Is(err, transfer.ErrVersionDiffers) {
+	if !errors.Is(err, ocmtransfer.ErrVersionDiffers) {
 		t.Fatalf("planning over a different version returned %v, want ErrVersionDiffers", err)
 	}
 	if got, _ := repo.Resolve(ctx, "example.com/podinfo", "6.3.5"); got.Digest != odesc.Digest {
@@ -901,7 +902,7 @@ func TestComponentRegistryToCTFAndBack(t *testing.T) {
 	}
 	from := end{store: s, base: src.Host + "/ocm"}
 	if _, _, err := move(ctx, from, s, versions(t, "example.com/app:1.0.0", "example.com/podinfo:6.3.6"), end{store: a, intermediate: true},
-		transfer.ComponentOptions{Recursive: true}, transfer.Options{}); err != nil {
+		ocmtransfer.PlanOptions{Recursive: true}, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Close(); err != nil {
@@ -942,7 +943,7 @@ func TestComponentRegistryToCTFAndBack(t *testing.T) {
 	dst := registrytest.New(t)
 	ds := storeFor(t, dst)
 	if _, _, err := move(ctx, end{store: b}, ds, versions(t, allFixtureVersions...), end{store: ds, base: dst.Host + "/prod", scheme: "http"},
-		transfer.ComponentOptions{}, transfer.Options{}); err != nil {
+		ocmtransfer.PlanOptions{}, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got := closure(ctx, t, ds, ds.Lister(dst.Host), dst.Host)
@@ -970,7 +971,7 @@ func TestComponentSourcesCloseArtifactSets(t *testing.T) {
 	reg := registrytest.New(t)
 	s := storeFor(t, reg)
 	p, src, err := plan(t.Context(), end{store: openCTF(t, "ctf-copied")}, s, versions(t, allFixtureVersions...),
-		end{store: s, base: reg.Host + "/ocm", scheme: "http"}, transfer.ComponentOptions{})
+		end{store: s, base: reg.Host + "/ocm", scheme: "http"}, ocmtransfer.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1016,7 +1017,7 @@ func TestComponentRelativeReferenceInRegistry(t *testing.T) {
 	dst := registrytest.New(t)
 	ds := storeFor(t, src, dst)
 	if _, _, err := move(ctx, end{store: ds, base: src.Host + "/ocm"}, ds, versions(t, "example.com/podinfo:6.3.5-relative"),
-		end{store: ds, base: dst.Host + "/mirror", scheme: "http"}, transfer.ComponentOptions{}, transfer.Options{}); err != nil {
+		end{store: ds, base: dst.Host + "/mirror", scheme: "http"}, ocmtransfer.PlanOptions{}, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ocireg.New(ds, dst.Host+"/mirror").Get(ctx, "example.com/podinfo", "6.3.5-relative")

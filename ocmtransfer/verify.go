@@ -1,4 +1,4 @@
-package transfer
+package ocmtransfer
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 var ErrNotVerified = errors.New("component version not verified")
 
 // SignatureCheck is a signature the component versions of a transfer must
-// carry, or be proven by (ComponentOptions.Verify).
+// carry, or be proven by (PlanOptions.Verify).
 type SignatureCheck struct {
 	// Name is the OCM signature name ("acme").
 	Name string
@@ -31,7 +31,7 @@ type SignatureCheck struct {
 	KeyFile string
 }
 
-// verify checks d's signatures against ComponentOptions.Verify and returns
+// verify checks d's signatures against PlanOptions.Verify and returns
 // the BOM's account of them. A version whose own signature fails is noted
 // for prove, which accepts it only when a verified version of the plan
 // references it with a matching digest. A version with a resource that has
@@ -169,6 +169,10 @@ func checkSet(ctx context.Context, rs *resource.Content, r *component.Resource) 
 	return ok, nil
 }
 
+// maxDepth bounds how deep the indexes of an artifact set may nest, as
+// transfer.Planner bounds those it plans.
+const maxDepth = 8
+
 // verifyGraph reads d and everything below it from repo of src and checks
 // every byte against its descriptor.
 func verifyGraph(ctx context.Context, src oci.Reader, repo string, d v1.Descriptor, depth int) error {
@@ -199,7 +203,7 @@ func verifyGraph(ctx context.Context, src oci.Reader, repo string, d v1.Descript
 		return fmt.Errorf("manifest %s: %w", d.Digest, err)
 	}
 	for _, c := range kids {
-		if isForeign(c) {
+		if oci.IsNonDistributable(c) {
 			continue
 		}
 		if err := verifyGraph(ctx, src, repo, c, depth+1); err != nil {

@@ -1,4 +1,4 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/storetest"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -26,7 +27,7 @@ func TestDriftGate(t *testing.T) {
 	to := end{store: s, base: dstReg.Host + "/air"}
 	refs := versions(t, "example.com/podinfo:6.3.5")
 	// The gate decides about versions that differ, so the planner lets them through.
-	opts := transfer.ComponentOptions{Overwrite: true}
+	opts := ocmtransfer.PlanOptions{Overwrite: true}
 	if _, _, err := move(ctx, from, s, refs, to, opts, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestDriftGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err := transfer.Gate(ctx, p, s, transfer.DriftOptions{})
+	checks, err := ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{})
 	if err != nil || len(checks) < 2 || len(transfer.Drifted(checks)) != 0 {
 		t.Fatalf("in sync: %d checks, %v", len(checks), err)
 	}
@@ -62,13 +63,13 @@ func TestDriftGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = transfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftStop})
+	_, err = ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftStop})
 	var de *transfer.DriftError
 	if !errors.As(err, &de) || !errors.Is(err, transfer.ErrDrift) || len(de.Drifted) != 1 {
 		t.Fatalf("gate: %v, want one drifted tag", err)
 	}
 	d := de.Drifted[0]
-	if d.Ref() != tagRef.String() || d.Target != other.Desc.Digest || d.Source != planned || d.Action != "stop" {
+	if d.Ref() != tagRef.String() || d.Found != other.Desc.Digest || d.Planned != planned || d.Action != "stop" {
 		t.Errorf("drift %+v", d)
 	}
 	for _, want := range []string{"TAG", "TARGET DIGEST", "SOURCE DIGEST", tagRef.String(), other.Desc.Digest.String(), planned.String()} {
@@ -85,11 +86,11 @@ func TestDriftGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err = transfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftSkip})
+	checks, err = ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftSkip})
 	if err != nil || len(transfer.Drifted(checks)) != 1 || transfer.Drifted(checks)[0].Action != "skip" {
 		t.Fatalf("skip: %v %+v", err, transfer.Drifted(checks))
 	}
-	if _, err := transfer.Run(ctx, p, s, s, transfer.Options{}); err != nil {
+	if _, err := ocmtransfer.Run(ctx, p, s, s, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if resolve(tagRef) != other.Desc.Digest {
@@ -101,11 +102,11 @@ func TestDriftGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err = transfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftOverwrite, BackupSuffix: "-before"})
+	checks, err = ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{Policy: transfer.DriftOverwrite, BackupSuffix: "-before"})
 	if err != nil || len(transfer.Drifted(checks)) != 1 || transfer.Drifted(checks)[0].Backup != "6.3.5-before" {
 		t.Fatalf("overwrite: %v %+v", err, transfer.Drifted(checks))
 	}
-	if _, err := transfer.Run(ctx, p, s, s, transfer.Options{}); err != nil {
+	if _, err := ocmtransfer.Run(ctx, p, s, s, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	backup, _ := oci.ParseRef(dstReg.Host + "/air/stefanprodan/podinfo:6.3.5-before")
@@ -124,8 +125,8 @@ func TestDriftGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = transfer.Gate(ctx, p, s, transfer.DriftOptions{})
-	if !errors.As(err, &de) || len(de.Drifted) != 1 || de.Drifted[0].Component != "example.com/podinfo:6.3.5" || de.Drifted[0].Source != cvDigest {
+	_, err = ocmtransfer.Gate(ctx, p, s, transfer.DriftOptions{})
+	if !errors.As(err, &de) || len(de.Drifted) != 1 || de.Drifted[0].Component != "example.com/podinfo:6.3.5" || de.Drifted[0].Planned != cvDigest {
 		t.Fatalf("component drift: %v", err)
 	}
 	if err := transfer.CheckBackupSuffix(":x"); err == nil {

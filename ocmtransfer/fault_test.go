@@ -1,4 +1,4 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
 	"context"
@@ -27,6 +27,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/testimage"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -382,7 +383,7 @@ func (e *faultEnv) imagesUnderFaults(t *testing.T, rate float64, seed uint64) fa
 
 // componentUnderFaults builds a component version in the source that names
 // three corpus images and holds a local blob of 1.5 MiB, and transfers it
-// with its resources (transfer.NewComponentPlan, wired as `ferry transfer`
+// with its resources (ocmtransfer.NewPlan, wired as `ferry transfer`
 // wires it) with faults on both sides.
 func (e *faultEnv) componentUnderFaults(t *testing.T, rate float64, seed uint64) faultResult {
 	ctx := t.Context()
@@ -399,14 +400,14 @@ func (e *faultEnv) componentUnderFaults(t *testing.T, rate float64, seed uint64)
 	s := faultStore(t, faultStoreAttempts)
 	rec := newFaultRecorder()
 	start := time.Now()
-	sources := &transfer.Sources{Store: s, Images: s}
+	sources := &ocmtransfer.SourceReader{Store: s, Images: s}
 	defer sources.Close()
-	target := transfer.Target{Repository: ocireg.New(s, dst.Host+"/air"), Scheme: "http"}
+	target := ocmtransfer.Target{Repository: ocireg.New(s, dst.Host+"/air"), Scheme: "http"}
 	refs := []component.Ref{{Component: faultComponentName, Version: version}}
-	p, err := transfer.NewComponentPlan(ctx, sources, ocireg.New(s, e.proxy.Host+"/ocm"), refs, target, transfer.ComponentOptions{})
-	var rep *transfer.Report
+	p, err := ocmtransfer.NewPlan(ctx, sources, ocireg.New(s, e.proxy.Host+"/ocm"), refs, target, ocmtransfer.PlanOptions{})
+	var rep *ocmtransfer.Report
 	if err == nil {
-		rep, err = transfer.Run(ctx, p, sources, s, rec.options(faultRunOptions))
+		rep, err = ocmtransfer.Run(ctx, p, sources, s, rec.options(faultRunOptions))
 	}
 	res.took = time.Since(start)
 	res.src, res.dst, res.retries, res.completed = e.proxy.Stats(), dstIn.Stats(), rec.retries.Load(), err == nil

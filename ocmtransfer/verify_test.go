@@ -1,33 +1,29 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
 // gate returns the signature check "acme" with the fixture key file name.
-func gate(t *testing.T, keyFile string) []transfer.SignatureCheck {
+func gate(t *testing.T, keyFile string) []ocmtransfer.SignatureCheck {
 	t.Helper()
 	pub, err := component.ParsePublicKey(readShared(t, "signing", keyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []transfer.SignatureCheck{{Name: "acme", Key: pub, KeyFile: keyFile}}
+	return []ocmtransfer.SignatureCheck{{Name: "acme", Key: pub, KeyFile: keyFile}}
 }
 
 // noWrites fails when any write request reached reg.
@@ -53,7 +49,7 @@ func TestVerifySignatureGate(t *testing.T) {
 		dst := registrytest.New(t)
 		to := end{store: storeFor(t, dst), base: dst.Host + "/air", scheme: "http"}
 		p, rep, err := move(ctx, from, images, versions(t, "example.com/app:1.0.0"), to,
-			transfer.ComponentOptions{Recursive: true, Verify: gate(t, "acme.pub")}, transfer.Options{})
+			ocmtransfer.PlanOptions{Recursive: true, Verify: gate(t, "acme.pub")}, transfer.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,8 +95,8 @@ func TestVerifySignatureGate(t *testing.T) {
 			dst := registrytest.New(t)
 			to := end{store: storeFor(t, dst), base: dst.Host + "/air", scheme: "http"}
 			_, _, err := move(ctx, from, images, versions(t, c.name+":"+c.version), to,
-				transfer.ComponentOptions{Verify: gate(t, c.key)}, transfer.Options{})
-			if !errors.Is(err, transfer.ErrNotVerified) || !errors.Is(err, c.want) {
+				ocmtransfer.PlanOptions{Verify: gate(t, c.key)}, transfer.Options{})
+			if !errors.Is(err, ocmtransfer.ErrNotVerified) || !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want ErrNotVerified and %v", err, c.want)
 			}
 			for _, s := range []string{c.name + ":" + c.version, `"acme"`, c.key} {
@@ -160,14 +156,14 @@ func TestVerifyReferences(t *testing.T) {
 	dir := copyCTF(t, "ctf-signed")
 	rewriteVersion(t, dir, func(d *component.Descriptor) { d.Signatures = nil })
 	from := end{store: openDir(t, dir)}
-	try := func(o transfer.ComponentOptions, nvs ...string) (*transfer.Plan, error) {
+	try := func(o ocmtransfer.PlanOptions, nvs ...string) (*ocmtransfer.Plan, error) {
 		dst := registrytest.New(t)
 		to := end{store: storeFor(t, dst), base: dst.Host + "/air", scheme: "http"}
 		o.Verify = gate(t, "acme.pub")
 		p, _, err := plan(ctx, from, images, versions(t, nvs...), to, o)
 		return p, err
 	}
-	for _, o := range []transfer.ComponentOptions{{Recursive: true}, {}} {
+	for _, o := range []ocmtransfer.PlanOptions{{Recursive: true}, {}} {
 		p, err := try(o, "example.com/app:1.0.0", "example.com/podinfo:6.3.5")
 		if err != nil {
 			t.Fatalf("recursive %v: %v", o.Recursive, err)
@@ -182,14 +178,14 @@ func TestVerifyReferences(t *testing.T) {
 			}
 		}
 	}
-	if _, err := try(transfer.ComponentOptions{}, "example.com/podinfo:6.3.5"); !errors.Is(err, component.ErrNoSignature) {
+	if _, err := try(ocmtransfer.PlanOptions{}, "example.com/podinfo:6.3.5"); !errors.Is(err, component.ErrNoSignature) {
 		t.Errorf("the unsigned version alone: got %v, want ErrNoSignature", err)
 	}
 
 	rewriteVersion(t, dir, func(d *component.Descriptor) { d.Provider.Name = "mallory.example" })
 	from = end{store: openDir(t, dir)}
-	_, err := try(transfer.ComponentOptions{Recursive: true}, "example.com/app:1.0.0")
-	if !errors.Is(err, transfer.ErrNotVerified) || !errors.Is(err, component.ErrDigestChanged) {
+	_, err := try(ocmtransfer.PlanOptions{Recursive: true}, "example.com/app:1.0.0")
+	if !errors.Is(err, ocmtransfer.ErrNotVerified) || !errors.Is(err, component.ErrDigestChanged) {
 		t.Fatalf("got %v, want ErrNotVerified and ErrDigestChanged", err)
 	}
 	if !strings.Contains(err.Error(), "reference podinfo") {
@@ -227,7 +223,7 @@ func TestVerifyAlteredResource(t *testing.T) {
 	ds := storeFor(t, dst)
 	to := end{store: ds, base: dst.Host + "/air", scheme: "http"}
 	_, _, err = move(ctx, end{store: openDir(t, dir)}, images, versions(t, "example.com/podinfo:6.3.5"), to,
-		transfer.ComponentOptions{Verify: gate(t, "acme.pub")}, transfer.Options{Attempts: 1})
+		ocmtransfer.PlanOptions{Verify: gate(t, "acme.pub")}, transfer.Options{Attempts: 1})
 	if !errors.Is(err, oci.ErrDigestMismatch) {
 		t.Fatalf("got %v, want ErrDigestMismatch", err)
 	}
@@ -263,7 +259,7 @@ func TestVerifyArtifactSetsKept(t *testing.T) {
 	defer out.Close()
 	to := end{store: out, intermediate: true}
 	p, _, err := move(ctx, end{store: openDir(t, dir)}, nil, versions(t, "example.com/podinfo:6.3.5"), to,
-		transfer.ComponentOptions{Verify: gate(t, "acme.pub")}, transfer.Options{})
+		ocmtransfer.PlanOptions{Verify: gate(t, "acme.pub")}, transfer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,40 +269,3 @@ func TestVerifyArtifactSetsKept(t *testing.T) {
 		}
 	}
 }
-
-// TestVerifyImageOnce: an image several resources or targets name is asked
-// about once, and what the verifier said is recorded on every copy; a
-// refusal stops the plan.
-func TestVerifyImageOnce(t *testing.T) {
-	ctx := t.Context()
-	f := newFixture(t)
-	s := newStore(t)
-	calls := 0
-	sig := bom.Signature{Kind: bom.KindCosign, Digest: "sha256:x", Verified: true}
-	pl := transfer.NewPlanner(s, transfer.PlanOptions{VerifyImage: func(_ context.Context, _ oci.Reader, repo string, d v1.Descriptor) ([]bom.Signature, error) {
-		calls++
-		if d.Digest != f.image.Desc.Digest {
-			return nil, fmt.Errorf("%s@%s: %w", repo, d.Digest, errRefused)
-		}
-		return []bom.Signature{sig}, nil
-	}})
-	from := ref(t, f.src.Host+"/stefanprodan/podinfo:6.3.5")
-	for _, to := range []string{f.dst.Host + "/a/podinfo", f.dst.Host + "/b/podinfo", f.dst.Host + "/a/podinfo"} {
-		if _, err := pl.Add(ctx, from, to, nil, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if calls != 1 {
-		t.Errorf("the verifier was asked %d times about one image, want 1", calls)
-	}
-	for _, a := range pl.Plan().Artifacts {
-		if a.Digest == f.image.Desc.Digest && (len(a.Signatures) != 1 || a.Signatures[0] != sig) {
-			t.Errorf("%s: signatures %+v", a.Target, a.Signatures)
-		}
-	}
-	if _, err := pl.Add(ctx, ref(t, f.src.Host+"/stefanprodan/podinfo@"+f.index.Digest.String()), f.dst.Host+"/a/podinfo", nil, "test"); !errors.Is(err, errRefused) {
-		t.Errorf("a refused image: %v", err)
-	}
-}
-
-var errRefused = errors.New("refused")

@@ -1,4 +1,4 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -28,7 +29,7 @@ const (
 // intoCTF transfers versions from `from` (images read through images) into
 // a new CTF directory with ArtifactSets set to spool, and returns the CTF
 // reopened read-only with the plan.
-func intoCTF(t *testing.T, from end, images oci.Reader, spool string, o transfer.ComponentOptions, nvs ...string) (*ctf.Archive, *transfer.Plan) {
+func intoCTF(t *testing.T, from end, images oci.Reader, spool string, o ocmtransfer.PlanOptions, nvs ...string) (*ctf.Archive, *ocmtransfer.Plan) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ctf")
 	a, err := ctf.Create(dir, ctf.FormatDirectory)
@@ -64,7 +65,7 @@ func TestComponentArtifactSetsIntoCTF(t *testing.T) {
 	ctx := t.Context()
 	imgs, images := serveFixtureImages(t)
 	spool := t.TempDir()
-	b, p := intoCTF(t, end{store: openCTF(t, "ctf-dir")}, images, spool, transfer.ComponentOptions{}, allFixtureVersions...)
+	b, p := intoCTF(t, end{store: openCTF(t, "ctf-dir")}, images, spool, ocmtransfer.PlanOptions{}, allFixtureVersions...)
 
 	want, err := ctf.ParseIndex(readShared(t, "ctf-copied", "artifact-index.json"))
 	if err != nil {
@@ -139,7 +140,7 @@ func TestComponentArtifactSetsIntoCTF(t *testing.T) {
 	// Again from the spool: no image is read (there is no registry at all),
 	// and the result is the same.
 	before := imgs.Requests().Count("GET", "") + imgs.Requests().Count("HEAD", "")
-	b2, _ := intoCTF(t, end{store: openCTF(t, "ctf-dir")}, nil, spool, transfer.ComponentOptions{}, allFixtureVersions...)
+	b2, _ := intoCTF(t, end{store: openCTF(t, "ctf-dir")}, nil, spool, ocmtransfer.PlanOptions{}, allFixtureVersions...)
 	if !sameEntries(b2.Entries(), want) {
 		t.Errorf("from the spool the artifact index is\n%v", b2.Entries())
 	}
@@ -183,7 +184,7 @@ func TestComponentArtifactSetsFromRegistry(t *testing.T) {
 	s := storeFor(t, src)
 	spool := t.TempDir()
 	from := end{store: s, base: src.Host + "/ocm"}
-	b, _ := intoCTF(t, from, s, spool, transfer.ComponentOptions{}, "example.com/podinfo:6.3.5")
+	b, _ := intoCTF(t, from, s, spool, ocmtransfer.PlanOptions{}, "example.com/podinfo:6.3.5")
 	cv, err := ocireg.New(b, "").Get(ctx, "example.com/podinfo", "6.3.5")
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +198,7 @@ func TestComponentArtifactSetsFromRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := src.Requests().Count("GET", "")
-	b2, _ := intoCTF(t, from, s, spool, transfer.ComponentOptions{}, "example.com/podinfo:6.3.5")
+	b2, _ := intoCTF(t, from, s, spool, ocmtransfer.PlanOptions{}, "example.com/podinfo:6.3.5")
 	if src.Requests().Count("GET", "") == before {
 		t.Error("the removed set was not made again from the registry")
 	}
@@ -216,7 +217,7 @@ func TestComponentArtifactSetsRefusePlatforms(t *testing.T) {
 	}
 	defer a.Close()
 	spool := t.TempDir()
-	o := transfer.ComponentOptions{ArtifactSets: spool, Plan: transfer.PlanOptions{Platforms: []v1.Platform{{OS: "linux", Architecture: "amd64"}}}}
+	o := ocmtransfer.PlanOptions{ArtifactSets: spool, Artifacts: transfer.PlanOptions{Platforms: []v1.Platform{{OS: "linux", Architecture: "amd64"}}}}
 	_, src, err := plan(t.Context(), end{store: openCTF(t, "ctf-dir")}, images, versions(t, "example.com/podinfo:6.3.6"), end{store: a, intermediate: true}, o)
 	if src != nil {
 		src.Close()
@@ -234,7 +235,7 @@ func TestComponentArtifactSetsRefusePlatforms(t *testing.T) {
 // spooled.
 func TestComponentArtifactSetsKeepLocalSets(t *testing.T) {
 	spool := t.TempDir()
-	b, _ := intoCTF(t, end{store: openCTF(t, "ctf-copied")}, nil, spool, transfer.ComponentOptions{}, allFixtureVersions...)
+	b, _ := intoCTF(t, end{store: openCTF(t, "ctf-copied")}, nil, spool, ocmtransfer.PlanOptions{}, allFixtureVersions...)
 	want, _ := ctf.ParseIndex(readShared(t, "ctf-copied", "artifact-index.json"))
 	if !sameEntries(b.Entries(), want) {
 		t.Errorf("artifact index %v, want ctf-copied's", b.Entries())

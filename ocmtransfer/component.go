@@ -1,4 +1,4 @@
-package transfer
+package ocmtransfer
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/resource"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // ErrVersionDiffers: the target already holds the component version with
@@ -29,6 +30,10 @@ var ErrVersionDiffers = errors.New("the target holds this version with different
 // or signed). It is component.ErrDigestChanged: one sentinel for one
 // condition, whoever finds it.
 var ErrResourceChanged = component.ErrDigestChanged
+
+// LabelFilteredFrom is resource.LabelFilteredFrom, the label the transfer
+// puts on a resource whose image landed as a filtered index.
+const LabelFilteredFrom = resource.LabelFilteredFrom
 
 // Target is where component versions are transferred to.
 type Target struct {
@@ -45,9 +50,9 @@ type Target struct {
 	Intermediate bool
 }
 
-// ComponentOptions tune NewComponentPlan. The zero value copies every
+// PlanOptions tune NewPlan. The zero value copies every
 // resource by value, without references.
-type ComponentOptions struct {
+type PlanOptions struct {
 	// Recursive transfers the referenced component versions too, first,
 	// each once.
 	Recursive bool
@@ -70,11 +75,11 @@ type ComponentOptions struct {
 	// content as it is copied (manifest digests while planning, blob bytes
 	// while streaming), with or without Verify.
 	Verify []SignatureCheck
-	// Plan are the options of the artifact copies: platforms and
+	// Artifacts are the options of the artifact copies: platforms and
 	// attachments. A multi-platform image whose copy is filtered keeps its
 	// resource digest (the signed one); its access points at the index that
 	// landed and the label LabelFilteredFrom records the original digest.
-	Plan PlanOptions
+	Artifacts transfer.PlanOptions
 	// ArtifactSets, when set, is a spool directory, and images copied into
 	// an intermediate target (a CTF or bundle) are stored as OCM artifact
 	// sets (localBlob resources, as `ocm transfer --copy-resources` writes
@@ -105,9 +110,9 @@ type ComponentVersion struct {
 	// Blobs are the local blobs the version holds in the target.
 	Blobs []v1.Hash `json:"blobs,omitempty"`
 	// Signatures are the version's signatures, marked verified where
-	// ComponentOptions.Verify checked them.
+	// PlanOptions.Verify checked them.
 	Signatures []bom.Signature `json:"signatures,omitempty"`
-	// VerifiedBy says how ComponentOptions.Verify accepted the version: by
+	// VerifiedBy says how PlanOptions.Verify accepted the version: by
 	// its signature, or by the digest a verified version's reference records.
 	VerifiedBy string `json:"verifiedBy,omitempty"`
 
@@ -177,16 +182,16 @@ type ResourceChange struct {
 	Checked bool `json:"checked,omitempty"`
 }
 
-// NewComponentPlan plans the transfer of the component versions refs (in
+// NewPlan plans the transfer of the component versions refs (in
 // the source repository) into target. It reads descriptors and manifests,
 // checks every resource digest it can against what the source holds, and
 // returns the Plan; nothing is written. Read the plan's blobs and
 // artifacts through src when running it.
-func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository, refs []component.Ref, target Target, o ComponentOptions) (*Plan, error) {
+func NewPlan(ctx context.Context, src *SourceReader, repo *ocireg.Repository, refs []component.Ref, target Target, o PlanOptions) (*Plan, error) {
 	if target.Intermediate {
-		o.Plan.FilterAlways = true // archives stay closed: see PlanOptions.FilterAlways
+		o.Artifacts.FilterAlways = true // archives stay closed: see transfer.PlanOptions.FilterAlways
 	}
-	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: NewPlanner(src, o.Plan), seen: map[string]*component.Descriptor{}}
+	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: transfer.NewPlanner(src, o.Artifacts), seen: map[string]*component.Descriptor{}}
 	for _, r := range refs {
 		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {
 			return nil, err
@@ -195,22 +200,20 @@ func NewComponentPlan(ctx context.Context, src *Sources, repo *ocireg.Repository
 	if err := cp.prove(); err != nil {
 		return nil, err
 	}
-	p := cp.pl.Plan()
-	p.Components = cp.versions
-	return p, nil
+	return &Plan{Components: cp.versions, Plan: *cp.pl.Plan()}, nil
 }
 
 type componentPlanner struct {
-	src    *Sources
+	src    *SourceReader
 	repo   *ocireg.Repository
 	target Target
-	o      ComponentOptions
-	pl     *Planner
+	o      PlanOptions
+	pl     *transfer.Planner
 
 	mu         sync.Mutex
 	seen       map[string]*component.Descriptor // versions planned, as read from the source
 	versions   []ComponentVersion               // references first
-	unverified map[string]error                 // versions whose own signature failed ComponentOptions.Verify
+	unverified map[string]error                 // versions whose own signature failed PlanOptions.Verify
 }
 
 const maxReferenceDepth = 32
@@ -286,7 +289,7 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	}
 	// Filtered indexes an earlier run left in the target are named now, so
 	// that the version compares equal to what that run wrote.
-	if err := out.relocate(cp.pl.landed); err != nil {
+	if err := out.relocate(cp.pl.Landed); err != nil {
 		return err
 	}
 	if err := cp.checkExisting(ctx, &out); err != nil {
@@ -425,7 +428,7 @@ func (cp *componentPlanner) localBlob(cv *ocireg.Version, r *component.Resource,
 		if lb.MediaType != "" && len(digests) == 1 {
 			d.MediaType = types.MediaType(lb.MediaType)
 		}
-		cp.pl.addBlob(cv.Ref.Repo(), d, targetCV)
+		cp.pl.AddBlob(cv.Ref.Repo(), d, targetCV)
 		out = append(out, d)
 	}
 	return out, nil
@@ -530,7 +533,7 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, 
 // markLandedFilter marks a filtered index as landed when the target holds
 // it already (and not the original).
 func (cp *componentPlanner) markLandedFilter(ctx context.Context, targetRepo string, digest v1.Hash) error {
-	a := cp.pl.artifact(targetRepo, digest)
+	a := cp.pl.Artifact(targetRepo, digest)
 	if a == nil || a.Filter == nil || cp.target.Intermediate {
 		return nil
 	}
@@ -539,7 +542,7 @@ func (cp *componentPlanner) markLandedFilter(ctx context.Context, targetRepo str
 	if err != nil || orig {
 		return err
 	}
-	filtered, err := dst.Exists(ctx, targetRepo, a.filtered())
+	filtered, err := dst.Exists(ctx, targetRepo, a.Filtered())
 	if err != nil {
 		return err
 	}
@@ -634,7 +637,7 @@ func (cp *componentPlanner) ociBlob(rs *resource.Content, r *component.Resource,
 	if ch.Checked, err = resource.CheckBlobDigest(r, h); err != nil {
 		return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 	}
-	cp.pl.addBlob(ref.WithDefaultRegistry().Repo(), d, targetCV)
+	cp.pl.AddBlob(ref.WithDefaultRegistry().Repo(), d, targetCV)
 	r.Access, err = component.NewAccess(component.LocalBlobAccess{Type: component.AccessLocalBlob, LocalReference: h.String(), MediaType: mt})
 	if err != nil {
 		return ch, nil, err

@@ -1,4 +1,4 @@
-package transfer_test
+package ocmtransfer_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/internal/registrytest"
+	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/transfer"
 )
 
@@ -22,7 +23,7 @@ func TestPlanIsData(t *testing.T) {
 	ctx := t.Context()
 	src := seedSource(t)
 	refs := versions(t, "example.com/app:1.0.0", "example.com/podinfo:6.3.6")
-	o := transfer.ComponentOptions{Recursive: true, Plan: transfer.PlanOptions{Platforms: []v1.Platform{{OS: "linux", Architecture: "amd64"}}}}
+	o := ocmtransfer.PlanOptions{Recursive: true, Artifacts: transfer.PlanOptions{Platforms: []v1.Platform{{OS: "linux", Architecture: "amd64"}}}}
 
 	direct := registrytest.New(t)
 	ds := storeFor(t, src, direct)
@@ -43,11 +44,11 @@ func TestPlanIsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back transfer.Plan
+	var back ocmtransfer.Plan
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("reading the plan back: %v", err)
 	}
-	rep, err := transfer.Run(ctx, &back, sources, rs, transfer.Options{})
+	rep, err := ocmtransfer.Run(ctx, &back, sources, rs, transfer.Options{})
 	if err != nil {
 		t.Fatalf("running the plan read back: %v", err)
 	}

@@ -1,4 +1,4 @@
-package transfer
+package ocmtransfer
 
 import (
 	"context"
@@ -12,15 +12,18 @@ import (
 
 	"github.com/ferry-oci/ferry/ctf"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
-// Sources is the source side of a component transfer: the store that holds
-// the component versions (a registry or a CTF), the registries their image
-// accesses name, and the OCM artifact sets opened from local blobs while
-// planning. It routes each read by repository name: a repository with a
-// host goes to Images, one registered for an artifact set to that set, any
-// other to Store. It implements oci.Reader, so Run reads through it.
-type Sources struct {
+// SourceReader is the source side of a component transfer as one
+// oci.Reader: the store that holds the component versions (a registry or
+// a CTF), the registries their image accesses name, and the OCM artifact
+// sets opened from local blobs while planning. It routes each read by
+// repository name: a repository with a host goes to Images, one registered
+// for an artifact set to that set, any other to Store. NewPlan plans
+// through it and Run reads through it. (The Source of a plan's artifacts,
+// blobs and versions is the repository name it routes.)
+type SourceReader struct {
 	Store  oci.Reader // component versions and relative references
 	Images oci.Reader // registries named by ociArtifact accesses; nil means Store
 
@@ -29,16 +32,16 @@ type Sources struct {
 	closers []io.Closer           // what opening the sets took
 }
 
-// ArtifactSetHost prefixes the repositories under which Sources serves the
-// artifact sets it opened (images stored by value in local blobs); the
-// ".invalid" domain can never be a real registry.
+// ArtifactSetHost prefixes the repositories under which a SourceReader
+// serves the artifact sets it opened (images stored by value in local
+// blobs); the ".invalid" domain can never be a real registry.
 const ArtifactSetHost = "artifact-set.invalid"
 
 // addSet registers an artifact set read from the local blob with digest
 // blob and returns the repository under which its content is read. The
-// Sources own c from then on: Close closes it (at once when the set was
-// registered already).
-func (s *Sources) addSet(blob v1.Hash, r oci.Reader, c io.Closer) string {
+// SourceReader owns c from then on: Close closes it (at once when the set
+// was registered already).
+func (s *SourceReader) addSet(blob v1.Hash, r oci.Reader, c io.Closer) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sets == nil {
@@ -58,7 +61,7 @@ func (s *Sources) addSet(blob v1.Hash, r oci.Reader, c io.Closer) string {
 // is unpacked into a temporary directory). Call it once the plan has run or
 // is dropped; reads of the sets fail after. Store and Images are the
 // caller's and stay open.
-func (s *Sources) Close() error {
+func (s *SourceReader) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -69,7 +72,7 @@ func (s *Sources) Close() error {
 	return errors.Join(errs...)
 }
 
-func (s *Sources) route(repo string) oci.Reader {
+func (s *SourceReader) route(repo string) oci.Reader {
 	first, _, _ := strings.Cut(repo, "/")
 	if first == ArtifactSetHost {
 		s.mu.Lock()
@@ -91,7 +94,7 @@ func (s *Sources) route(repo string) oci.Reader {
 // names, by its blob digest, from a Store that reads blobs by digest alone
 // (a CTF): a plan read back from JSON names sets no planner registered. It
 // returns nil when it cannot.
-func (s *Sources) openSetLocked(repo string) oci.Reader {
+func (s *SourceReader) openSetLocked(repo string) oci.Reader {
 	rest := strings.TrimPrefix(repo, ArtifactSetHost+"/")
 	name, _, _ := strings.Cut(rest, "/")
 	alg, hex, ok := strings.Cut(name, "-")
@@ -125,7 +128,7 @@ func (s *Sources) openSetLocked(repo string) oci.Reader {
 
 // Has reports whether the routed reader holds d in repo: by its Exists when
 // it has one (a HEAD to a registry), else by opening it.
-func (s *Sources) Has(ctx context.Context, repo string, d v1.Descriptor) (bool, error) {
+func (s *SourceReader) Has(ctx context.Context, repo string, d v1.Descriptor) (bool, error) {
 	r := s.route(repo)
 	if r == nil {
 		return false, nil
@@ -147,7 +150,7 @@ func (s *Sources) Has(ctx context.Context, repo string, d v1.Descriptor) (bool, 
 }
 
 // Resolve implements oci.Reader.
-func (s *Sources) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
+func (s *SourceReader) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
 	r := s.route(ref.Repo())
 	if r == nil {
 		return v1.Descriptor{}, fmt.Errorf("resolving %s: no artifact set registered: %w", ref, oci.ErrNotFound)
@@ -156,7 +159,7 @@ func (s *Sources) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, erro
 }
 
 // Fetch implements oci.Reader.
-func (s *Sources) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
+func (s *SourceReader) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
 	r := s.route(repo)
 	if r == nil {
 		return nil, fmt.Errorf("fetching %s@%s: no artifact set registered: %w", repo, d.Digest, oci.ErrNotFound)
@@ -166,19 +169,19 @@ func (s *Sources) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.R
 
 // Tags implements oci.TagLister for the routed reader; a reader that cannot
 // list tags has none to offer (attachments are then not found by tag).
-func (s *Sources) Tags(ctx context.Context, repo string) ([]string, error) {
+func (s *SourceReader) Tags(ctx context.Context, repo string) ([]string, error) {
 	if tl, ok := s.route(repo).(oci.TagLister); ok {
 		return tl.Tags(ctx, repo)
 	}
 	return nil, nil
 }
 
-// Referrers implements Referrer for the routed reader; from a reader
+// Referrers implements transfer.Referrer for the routed reader; from a reader
 // without the API (a CTF, a bundle) it reads the referrers tag schema
 // (oci.TagReferrers), as registries without the API keep them.
-func (s *Sources) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
+func (s *SourceReader) Referrers(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, error) {
 	r := s.route(repo)
-	if rr, ok := r.(Referrer); ok {
+	if rr, ok := r.(transfer.Referrer); ok {
 		return rr.Referrers(ctx, repo, subject, artifactType)
 	}
 	if r == nil {
@@ -197,10 +200,10 @@ func (s *Sources) Referrers(ctx context.Context, repo string, subject v1.Hash, a
 	return out, nil
 }
 
-// ReferrersAPI implements APIReferrer for the routed reader; a reader
+// ReferrersAPI implements transfer.APIReferrer for the routed reader; a reader
 // without it has no API.
-func (s *Sources) ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, bool, error) {
-	if rr, ok := s.route(repo).(APIReferrer); ok {
+func (s *SourceReader) ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, bool, error) {
+	if rr, ok := s.route(repo).(transfer.APIReferrer); ok {
 		return rr.ReferrersAPI(ctx, repo, subject, artifactType)
 	}
 	return nil, false, nil

@@ -1,4 +1,4 @@
-package transfer
+package ocmtransfer
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // blobs (LocalBlob/v1 with a manifest media type, localReference = the
 // manifest digest), and the choice of how copied images are stored.
 
-// Upload modes of ComponentOptions.UploadAs, named as OCM names them
+// Upload modes of PlanOptions.UploadAs, named as OCM names them
 // (`ocm transfer --upload-as`).
 const (
 	// UploadAsOCIArtifact stores an image copied by value as an artifact of
@@ -60,7 +60,7 @@ func (cp *componentPlanner) indexArtifact(ctx context.Context, rs *resource.Cont
 	}
 	defer a.Close()
 	d := v1.Descriptor{MediaType: a.Descriptor.MediaType, Digest: a.Descriptor.Digest, Size: a.Descriptor.Size}
-	if len(cp.o.Plan.Platforms) > 0 && oci.IsIndex(d.MediaType) {
+	if len(cp.o.Artifacts.Platforms) > 0 && oci.IsIndex(d.MediaType) {
 		// The version's index names the whole index by digest; a filtered
 		// copy would leave it naming what is not there.
 		return ch, nil, fmt.Errorf("%s: the multi-platform image %s is stored in the component version's OCI index, which names it whole: platform filtering does not apply to it (leave out --platform): %w",

@@ -1,4 +1,4 @@
-package transfer
+package ocmtransfer
 
 import (
 	"archive/tar"
@@ -34,7 +34,7 @@ import (
 // can then check the archive itself, which it cannot with native images.
 //
 // The set is made while planning, once: written into the spool directory
-// ComponentOptions.ArtifactSets as sha256.<hex> (a temporary file hashed
+// PlanOptions.ArtifactSets as sha256.<hex> (a temporary file hashed
 // while it is written, then renamed), with a small name file that maps
 // the image digest and tags to it. A later plan whose resource records its
 // image digest finds the set there and reads nothing from the source.
@@ -43,10 +43,10 @@ import (
 // Artifact sets hold whole images: platform filtering does not combine
 // with them (an error wrapping oci.ErrUnsupported), and attachments
 // (signatures, SBOMs) are not carried, as OCM carries none. With
-// PlanOptions.VerifyImage the image's signatures are checked at its source
-// before its set is made (or reused).
+// transfer.PlanOptions.VerifyImage the image's signatures are checked at
+// its source before its set is made (or reused).
 func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
-	if len(cp.o.Plan.Platforms) > 0 {
+	if len(cp.o.Artifacts.Platforms) > 0 {
 		return ch, nil, fmt.Errorf("%s: artifact sets hold whole images and cannot be filtered to platforms; drop the platform filter or store images as OCI artifacts: %w", rs.Name(r), oci.ErrUnsupported)
 	}
 	name, tag, err := resource.ReferenceHint(r, cp.repo.Base())
@@ -59,7 +59,7 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Conten
 	}
 	sp := spool{dir: cp.o.ArtifactSets}
 	known := knownImageDigest(r)
-	if cp.o.Plan.VerifyImage != nil {
+	if cp.o.Artifacts.VerifyImage != nil {
 		known = v1.Hash{} // the image's signatures are read from its source
 	}
 	set, image, ok, err := sp.reuse(known, tags)
@@ -78,8 +78,8 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Conten
 		}
 		image = a.Descriptor
 		ch.Checked, err = resource.CheckArtifactDigest(r, image.Digest)
-		if err == nil && cp.o.Plan.VerifyImage != nil {
-			_, err = cp.o.Plan.VerifyImage(ctx, a.Reader, a.Ref.Repo(), image)
+		if err == nil && cp.o.Artifacts.VerifyImage != nil {
+			_, err = cp.o.Artifacts.VerifyImage(ctx, a.Reader, a.Ref.Repo(), image)
 		}
 		if err == nil {
 			set, err = sp.make(ctx, a, tags)
@@ -89,7 +89,7 @@ func (cp *componentPlanner) artifactSet(ctx context.Context, rs *resource.Conten
 			return ch, nil, fmt.Errorf("%s: %w", rs.Name(r), err)
 		}
 	}
-	cp.pl.addBlob(cp.src.addSet(sp.key(), sp, nopCloser{}), set, targetCV)
+	cp.pl.AddBlob(cp.src.addSet(sp.key(), sp, nopCloser{}), set, targetCV)
 	if r.Digest == nil {
 		spec, err := component.OCIArtifactDigest(image.Digest.String())
 		if err != nil {
@@ -139,7 +139,7 @@ func referencedDigest(r *component.Resource) v1.Hash {
 // spool is the directory the artifact sets of a plan are made in: the sets
 // as sha256.<hex>, and for each a name file image.<key> (see nameFile)
 // recording the image and tags it was made from. It is an oci.Reader of
-// the sets (Fetch only), which the Sources serve under a repository of
+// the sets (Fetch only), which the SourceReader serves under a repository of
 // its own.
 type spool struct{ dir string }
 
@@ -152,7 +152,7 @@ type spoolName struct {
 
 var _ oci.Reader = spool{}
 
-// key names the spool in the Sources: a digest of its path, never that of
+// key names the spool in the SourceReader: a digest of its path, never that of
 // a blob.
 func (s spool) key() v1.Hash {
 	abs, err := filepath.Abs(s.dir)

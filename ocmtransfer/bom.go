@@ -1,11 +1,14 @@
-package transfer
+package ocmtransfer
 
 import (
 	"crypto"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // BOM returns the bill of materials of the plan: every component version
@@ -21,26 +24,28 @@ func (p *Plan) BOM() *bom.BOM {
 	for i := range p.Components {
 		b.Components = append(b.Components, p.Components[i].bom())
 	}
-	byKey := p.artifactsByKey()
-	attachments := map[key]int{}
-	for _, a := range p.Artifacts {
+	byKey := map[artifactKey]*transfer.Artifact{}
+	attachments := map[artifactKey]int{}
+	for i := range p.Artifacts {
+		a := &p.Artifacts[i]
+		byKey[artifactKey{a.Target, a.Digest}] = a
 		if a.Subject != nil {
-			attachments[key{a.Target, *a.Subject}]++
+			attachments[artifactKey{a.Target, *a.Subject}]++
 		}
 	}
-	for _, a := range p.roots() {
+	for _, a := range p.Roots() {
 		if a.Attachment != "" {
 			continue
 		}
-		d := a.landed()
+		d := a.Landed()
 		im := bom.Image{Source: a.Source, Target: a.Target, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size,
-			Tags: a.Tags, For: a.For, Signatures: a.Signatures, Attachments: attachments[key{a.Target, a.Digest}]}
+			Tags: a.Tags, For: a.For, Signatures: imageSignatures(a.Signatures), Attachments: attachments[artifactKey{a.Target, a.Digest}]}
 		if d.Digest != a.Digest {
 			from := a.Digest
 			im.FilteredFrom = &from
 		}
 		for _, c := range a.Children {
-			if ca := byKey[key{a.Target, c}]; ca != nil && ca.Platform != nil {
+			if ca := byKey[artifactKey{a.Target, c}]; ca != nil && ca.Platform != nil {
 				im.Platforms = append(im.Platforms, ca.Platform.String())
 			}
 		}
@@ -48,6 +53,21 @@ func (p *Plan) BOM() *bom.BOM {
 	}
 	b.Sort()
 	return b
+}
+
+// artifactKey names an artifact of a plan: a manifest in a target repository.
+type artifactKey struct {
+	target string
+	digest v1.Hash
+}
+
+// imageSignatures are the BOM's account of an image's verified signatures.
+func imageSignatures(sigs []transfer.Signature) []bom.Signature {
+	var out []bom.Signature
+	for _, s := range sigs {
+		out = append(out, bom.Signature{Kind: s.Kind, Digest: s.Digest, Verified: s.Verified, Key: s.Key})
+	}
+	return out
 }
 
 // bom is the BOM's account of one component version.
