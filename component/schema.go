@@ -24,42 +24,51 @@ var (
 	schemaV3YAML []byte
 )
 
+// descriptorSchema is one embedded schema, compiled on first use: a run
+// that only reads v2 descriptors never compiles the v3 schema, and one that
+// decodes no descriptor compiles neither.
+type descriptorSchema struct {
+	url  string
+	src  []byte
+	once sync.Once
+	sch  *jsonschema.Schema
+	err  error
+}
+
 var (
-	schemasOnce sync.Once
-	schemaV2    *jsonschema.Schema
-	schemaV3    *jsonschema.Schema
-	schemasErr  error
+	schemaV2 = &descriptorSchema{url: "https://gardener.cloud/schemas/component-descriptor-v2", src: schemaV2YAML}
+	schemaV3 = &descriptorSchema{url: "https://gardener.cloud/schemas/component-descriptor-ocm-v3alpha1", src: schemaV3YAML}
 )
 
-func compileSchemas() {
+// compiled returns the compiled schema, compiling it the first time.
+func (s *descriptorSchema) compiled() (*jsonschema.Schema, error) {
+	s.once.Do(func() { s.sch, s.err = compileSchema(s.url, s.src) })
+	return s.sch, s.err
+}
+
+// compileSchema compiles the YAML schema src, registered under url.
+func compileSchema(url string, src []byte) (*jsonschema.Schema, error) {
+	j, err := yaml.YAMLToJSON(src)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+	if err != nil {
+		return nil, err
+	}
 	c := jsonschema.NewCompiler()
-	add := func(url string, src []byte) {
-		if schemasErr != nil {
-			return
-		}
-		j, err := yaml.YAMLToJSON(src)
-		if err != nil {
-			schemasErr = err
-			return
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-		if err != nil {
-			schemasErr = err
-			return
-		}
-		schemasErr = c.AddResource(url, doc)
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
 	}
-	const v2URL = "https://gardener.cloud/schemas/component-descriptor-v2"
-	const v3URL = "https://gardener.cloud/schemas/component-descriptor-ocm-v3alpha1"
-	add(v2URL, schemaV2YAML)
-	add(v3URL, schemaV3YAML)
-	if schemasErr != nil {
-		return
+	return c.Compile(url)
+}
+
+// schemaFor returns the schema of scheme: v3alpha1's, or v2's for any other.
+func schemaFor(scheme Scheme) *descriptorSchema {
+	if scheme == SchemeV3Alpha1 {
+		return schemaV3
 	}
-	if schemaV2, schemasErr = c.Compile(v2URL); schemasErr != nil {
-		return
-	}
-	schemaV3, schemasErr = c.Compile(v3URL)
+	return schemaV2
 }
 
 var printer = message.NewPrinter(language.English)
@@ -67,15 +76,11 @@ var printer = message.NewPrinter(language.English)
 // validateSchema checks doc (generic JSON values) against the official
 // schema of scheme and returns every violation as a ValidationError.
 func validateSchema(scheme Scheme, doc any) error {
-	schemasOnce.Do(compileSchemas)
-	if schemasErr != nil {
-		return fmt.Errorf("compiling embedded descriptor schemas: %w", schemasErr)
+	sch, err := schemaFor(scheme).compiled()
+	if err != nil {
+		return fmt.Errorf("compiling embedded descriptor schemas: %w", err)
 	}
-	sch := schemaV2
-	if scheme == SchemeV3Alpha1 {
-		sch = schemaV3
-	}
-	err := sch.Validate(doc)
+	err = sch.Validate(doc)
 	if err == nil {
 		return nil
 	}

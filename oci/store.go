@@ -54,6 +54,15 @@ type Mounter interface {
 	Mount(ctx context.Context, from, to string, d v1.Descriptor) error
 }
 
+// AbsentPusher is an optional Writer extension for a caller that has just
+// found, with Exists, that repo lacks the blob d: PushAbsent stores it as
+// Push does, verifying size and digest the same way, but does not ask again
+// whether repo already holds it. A caller that is not sure (a retry after a
+// failed push that may have completed) uses Push.
+type AbsentPusher interface {
+	PushAbsent(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error
+}
+
 // TagLister is an optional Reader extension that lists the tags of a
 // repository, in no particular order. A repository that does not exist has
 // no tags: the result is empty, not an error.

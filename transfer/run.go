@@ -347,13 +347,15 @@ func (r *run) copyBlob(ctx context.Context, b *Blob, targets []string) error {
 	return nil
 }
 
-// pushBlob streams b from the source into repo, verifying it on the way, and
-// tries again on temporary errors.
+// pushBlob streams b, which repo was just found to lack, from the source into
+// repo, verifying it on the way, and tries again on temporary errors. The
+// first attempt skips dst's own check for the blob where dst can (see
+// oci.AbsentPusher); a retry does not, as a failed attempt may have stored it.
 func (r *run) pushBlob(ctx context.Context, b *Blob, repo string) error {
 	d := b.Descriptor()
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = r.pushBlobOnce(ctx, b, repo)
+		err = r.pushBlobOnce(ctx, b, repo, attempt == 1)
 		if err == nil || !oci.Temporary(err) || attempt >= r.o.attempts() || ctx.Err() != nil {
 			break
 		}
@@ -372,7 +374,8 @@ func (r *run) pushBlob(ctx context.Context, b *Blob, repo string) error {
 	return nil
 }
 
-func (r *run) pushBlobOnce(ctx context.Context, b *Blob, repo string) error {
+// pushBlobOnce makes one attempt at pushing b; absent: repo is known to lack it.
+func (r *run) pushBlobOnce(ctx context.Context, b *Blob, repo string, absent bool) error {
 	d := b.Descriptor()
 	rc, err := r.src.Fetch(ctx, b.Source, d)
 	if err != nil {
@@ -383,7 +386,11 @@ func (r *run) pushBlobOnce(ctx context.Context, b *Blob, repo string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.dst.Push(ctx, repo, d, vr); err != nil {
+	push := r.dst.Push
+	if ap, ok := r.dst.(oci.AbsentPusher); ok && absent {
+		push = ap.PushAbsent
+	}
+	if err := push(ctx, repo, d, vr); err != nil {
 		// A mismatch found while reading the source is the source's fault.
 		var se *sourceError
 		if errors.As(err, &se) || errors.Is(err, oci.ErrDigestMismatch) || errors.Is(err, oci.ErrSizeMismatch) {

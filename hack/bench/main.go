@@ -26,7 +26,11 @@
 //	        from the source by a plain HTTP client (GET, -jobs at a time) and
 //	        uploaded to the target (POST + monolithic PUT, 1 and -jobs at a time)
 //
-// Each command runs under GNU time -v (/usr/bin/time) for its peak RSS.
+// Each command runs under GNU time -v (/usr/bin/time) for its peak RSS;
+// while it runs, its /proc/<pid>/status is sampled every few milliseconds
+// and the largest sample is split into anonymous, file-backed and shared
+// memory, since the file-backed part (a binary's resident text) swings with
+// the page cache.
 // The proxy counts the bytes the target receives; the target root's blob
 // bytes are what it stores. With -big SIZE (default 2GiB with the default
 // corpus, none with small) it also runs ferry bundle create and import of one
@@ -449,7 +453,7 @@ func (b *bench) record(ctx context.Context, c, tool string, steps []step, fill f
 		b.logf("%s %s: %v", c, tool, err)
 		return false
 	}
-	s := Sample{Seconds: u.Seconds, PeakMiB: float64(u.PeakKiB) / 1024}
+	s := Sample{Seconds: u.Seconds, PeakMiB: float64(u.PeakKiB) / 1024, AtPeak: u.AtPeak.mib()}
 	s.Received, s.Requests = b.proxy.reset()
 	if fill != nil {
 		fill(&s)

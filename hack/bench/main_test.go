@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -24,8 +25,8 @@ import (
 	"github.com/ferry-oci/ferry/oci/remote"
 )
 
-// allocEnv makes the test binary touch 40 MiB of memory and exit, as a
-// command whose peak RSS is known.
+// allocEnv makes the test binary touch 40 MiB of memory and exit (with
+// "hold", 300 ms later), as a command whose peak RSS is known.
 const allocEnv = "BENCH_TEST_ALLOC"
 
 func TestMain(m *testing.M) {
@@ -33,6 +34,9 @@ func TestMain(m *testing.M) {
 		b := make([]byte, 40<<20)
 		for i := 0; i < len(b); i += 4096 {
 			b[i] = 1
+		}
+		if os.Getenv(allocEnv) == "hold" { // long enough to be sampled
+			time.Sleep(300 * time.Millisecond)
 		}
 		os.Exit(int(b[len(b)-4096]) - 1)
 	}

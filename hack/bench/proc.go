@@ -108,13 +108,17 @@ func (s step) String() string { return strings.Join(s.Argv, " ") }
 type usage struct {
 	Seconds float64 // wall time of all steps, process start-up included
 	PeakKiB int64   // the largest maximum resident set size of any step
+	// AtPeak splits the largest resident set sampled in any step into
+	// anonymous and file-backed memory; see watchChild.
+	AtPeak memSplit
 }
 
 // timeCmd is GNU time, which reports a child's peak RSS.
 const timeCmd = "/usr/bin/time"
 
 // measure runs steps one after another, each under GNU time -v, and returns
-// their total wall time and their largest peak RSS. Output goes to log.
+// their total wall time, their largest peak RSS and the split of the largest
+// RSS sampled while they ran. Output goes to log.
 func measure(ctx context.Context, env []string, log io.Writer, steps []step) (usage, error) {
 	var u usage
 	tf, err := os.CreateTemp("", "bench-time-*")
@@ -134,7 +138,10 @@ func measure(ctx context.Context, env []string, log io.Writer, steps []step) (us
 		var errBuf bytes.Buffer
 		cmd.Stdout = log
 		cmd.Stderr = io.MultiWriter(log, &tailWriter{b: &errBuf, max: 2048})
-		runErr := cmd.Run()
+		split, runErr := runWatched(cmd)
+		if split.RSS > u.AtPeak.RSS {
+			u.AtPeak = split
+		}
 		b, err := os.ReadFile(tf.Name())
 		if err == nil {
 			if kib, ok := parseMaxRSS(b); ok && kib > u.PeakKiB {
@@ -147,6 +154,19 @@ func measure(ctx context.Context, env []string, log io.Writer, steps []step) (us
 	}
 	u.Seconds = time.Since(start).Seconds()
 	return u, nil
+}
+
+// runWatched runs cmd (GNU time and its command) and samples the memory of
+// the command while it runs.
+func runWatched(cmd *exec.Cmd) (memSplit, error) {
+	if err := cmd.Start(); err != nil {
+		return memSplit{}, err
+	}
+	stop, split := make(chan struct{}), make(chan memSplit, 1)
+	go func() { split <- watchChild(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
+	close(stop)
+	return <-split, err
 }
 
 // parseMaxRSS reads "Maximum resident set size (kbytes): N" from GNU time -v.

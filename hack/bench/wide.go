@@ -57,6 +57,7 @@ type WideResult struct {
 	Copy      float64 `json:"copySeconds"`
 	Rerun     float64 `json:"rerunSeconds"`
 	PeakMiB   float64 `json:"peakMiB"`
+	AtPeak    Split   `json:"atPeak"` // the split of the largest RSS sampled in any run
 	// On the re-run: requests to the source and the target, GET requests
 	// for manifests, and how many of those asked for one fetched before.
 	SrcRequests     int64  `json:"sourceRequests"`
@@ -128,6 +129,7 @@ func (b *bench) runWide(ctx context.Context, tools []string) error {
 			return 0, false
 		}
 		r.PeakMiB = max(r.PeakMiB, float64(u.PeakKiB)/1024)
+		r.AtPeak = r.AtPeak.larger(u.AtPeak.mib())
 		fmt.Fprintf(b.stderr, "bench:   %-9s %-8s %-6s %8.2fs %6.1f MiB\n", r.Release, r.Tool, what, u.Seconds, float64(u.PeakKiB)/1024)
 		return u.Seconds, true
 	}
@@ -285,11 +287,11 @@ func renderWide(rep *Report) string {
 		}
 	}
 	fmt.Fprintf(&b, "- Tools: %s; ferry with its default --jobs %d.\n\n", strings.Join(ts, ", "), rep.Jobs)
-	b.WriteString("| release | tool | artifacts | plan s | copy s | re-run s | peak RSS MiB | re-run requests (source + target) | per artifact | manifest GETs on re-run (repeated) |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| release | tool | artifacts | plan s | copy s | re-run s | peak RSS MiB | at peak: anon / file / shmem MiB | re-run requests (source + target) | per artifact | manifest GETs on re-run (repeated) |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range w.Results {
 		if r.Error != "" && len(r.copies) == 0 {
-			fmt.Fprintf(&b, "| %s | %s | %d | failed: %s |||||||\n", r.Release, r.Tool, r.Artifacts, oneLine(r.Error))
+			fmt.Fprintf(&b, "| %s | %s | %d | failed: %s ||||||||\n", r.Release, r.Tool, r.Artifacts, oneLine(r.Error))
 			continue
 		}
 		plan := ""
@@ -297,9 +299,10 @@ func renderWide(rep *Report) string {
 			plan = fmt.Sprintf("%.2f", r.Plan)
 		}
 		reqs := r.SrcRequests + r.DstRequests
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %.2f | %.2f | %.1f | %d + %d | %.1f | %d (%d) |\n", r.Release, r.Tool, r.Artifacts, plan,
-			r.Copy, r.Rerun, r.PeakMiB, r.SrcRequests, r.DstRequests, float64(reqs)/float64(r.Artifacts), r.ManifestGets, r.ManifestRepeats)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %d + %d | %.1f | %d (%d) |\n", r.Release, r.Tool, r.Artifacts, plan,
+			r.Copy, r.Rerun, r.PeakMiB, r.AtPeak, r.SrcRequests, r.DstRequests, float64(reqs)/float64(r.Artifacts), r.ManifestGets, r.ManifestRepeats)
 	}
+	b.WriteString(splitNote)
 	b.WriteString("\nGrowth from 100 to 1,000 images (10 × the images; linear is 10.0):\n\n| tool | plan | copy | re-run | peak RSS |\n|---|--:|--:|--:|--:|\n")
 	find := func(rel, tool string) *WideResult {
 		i := slices.IndexFunc(w.Results, func(r *WideResult) bool { return r.Release == rel && r.Tool == tool && len(r.copies) > 0 })

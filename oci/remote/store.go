@@ -47,9 +47,10 @@ type Store struct {
 }
 
 var (
-	_ oci.Store     = (*Store)(nil)
-	_ oci.Mounter   = (*Store)(nil)
-	_ oci.TagLister = (*Store)(nil)
+	_ oci.Store        = (*Store)(nil)
+	_ oci.Mounter      = (*Store)(nil)
+	_ oci.AbsentPusher = (*Store)(nil)
+	_ oci.TagLister    = (*Store)(nil)
 )
 
 // New returns a Store configured by opts; see each Option for its default.
@@ -355,6 +356,20 @@ func (s *Store) head(ctx context.Context, c *client, rn repoName, d v1.Descripto
 // recognises, for the caller to push again with a fresh reader. Manifests
 // (see oci.IsManifest) are read whole, verified and put by digest.
 func (s *Store) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
+	return s.push(ctx, repo, d, r, true)
+}
+
+// PushAbsent is Push without the HEAD that asks whether repo already holds
+// the blob d: for a caller that has just been told it does not (see
+// oci.AbsentPusher). The upload still commits with d's digest, so the
+// registry checks the content as it does for Push. Manifests are pushed as
+// by Push, which does not ask first either.
+func (s *Store) PushAbsent(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
+	return s.push(ctx, repo, d, r, false)
+}
+
+// push is Push; askFirst makes it skip blobs repo already holds.
+func (s *Store) push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader, askFirst bool) error {
 	fail := func(err error) error { return opError("push", repo, d.Digest, err) }
 	rn, err := s.parseRepo(repo)
 	if err != nil {
@@ -367,9 +382,12 @@ func (s *Store) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Rea
 	if err != nil {
 		return fail(err)
 	}
-	if oci.IsManifest(d.MediaType) {
+	switch {
+	case oci.IsManifest(d.MediaType):
 		err = s.pushManifest(ctx, c, rn, d, r)
-	} else {
+	case askFirst:
+		err = s.pushMissingBlob(ctx, c, rn, d, r)
+	default:
 		err = s.pushBlob(ctx, c, rn, d, r)
 	}
 	if err != nil {
@@ -436,12 +454,16 @@ func (s *Store) putManifest(ctx context.Context, c *client, rn repoName, ident s
 	return nil
 }
 
-func (s *Store) pushBlob(ctx context.Context, c *client, rn repoName, d v1.Descriptor, r io.Reader) error {
-	if ok, err := s.head(ctx, c, rn, d); err != nil {
+// pushMissingBlob pushes the blob d unless rn already holds it.
+func (s *Store) pushMissingBlob(ctx context.Context, c *client, rn repoName, d v1.Descriptor, r io.Reader) error {
+	if ok, err := s.head(ctx, c, rn, d); err != nil || ok {
 		return err
-	} else if ok {
-		return nil
 	}
+	return s.pushBlob(ctx, c, rn, d, r)
+}
+
+// pushBlob uploads the blob d, verified on the way; see Push.
+func (s *Store) pushBlob(ctx context.Context, c *client, rn repoName, d v1.Descriptor, r io.Reader) error {
 	if d.Size < 0 || d.Size > smallBlob {
 		vr, err := oci.VerifyReader(r, d)
 		if err != nil {
