@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/bundle"
+	"github.com/ferry-oci/ferry/release"
 )
 
 func newBundleVerifyCmd(g *globals) *cobra.Command {
@@ -55,7 +56,7 @@ func (g *globals) runBundleVerify(ctx context.Context, file string, jobs int, vo
 		return withHint(err, "keep the sidecar (the .sha256 file made with the bundle) beside the volume, or verify the whole bundle")
 	}
 	if err != nil {
-		return bundleHint(fmt.Errorf("verifying %s: %w", file, err), file)
+		return release.BundleHint(fmt.Errorf("verifying %s: %w", file, err), file)
 	}
 	return nil
 }

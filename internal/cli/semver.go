@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -63,13 +62,4 @@ func (g *globals) selectVersion(ctx context.Context, repo *repository.Repository
 	}
 	ref.Version, ref.Constraint = vs[0], ""
 	return ref, nil
-}
-
-// promotionHint is the hint for a constraint that matched nothing or a
-// run the drift gate stopped.
-func promotionHint(err error) string {
-	if errors.Is(err, component.ErrNoVersionMatches) {
-		return "widen the constraint, or name one of the versions that exist (REPO//NAME:VERSION)"
-	}
-	return driftHint(err)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -154,14 +153,6 @@ func (g *globals) readPlan(file string, keyFiles []string) (*release.PlanFile, e
 		return nil, withHint(fmt.Errorf("%s: %w", file, err), "run only the plan as it was reviewed: make it again with --dry-run and have it signed, or check --public-key")
 	}
 	return pf, nil
-}
-
-// planHint explains a plan that could not run.
-func planHint(err error) error {
-	if errors.Is(err, release.ErrPlanStale) {
-		return withHint(err, "the source changed since the plan was made: make the plan again and review it")
-	}
-	return err
 }
 
 // parsePlatforms parses --platform values (os/arch[/variant]).
