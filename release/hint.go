@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/internal/lockfile"
+	"github.com/ferry-oci/ferry/localize"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/repository"
@@ -158,4 +159,21 @@ func ImportHint(ctx context.Context, err error, file string) error {
 		return WithHint(err, damaged, file)
 	}
 	return VerifyHint(err)
+}
+
+// LocalizeHint explains a failed Localize; a malformed resource identity
+// is a *UsageError.
+func LocalizeHint(err error) error {
+	var cerr *localize.CoverageError
+	switch {
+	case errors.As(err, &cerr):
+		return WithHint(err, "add a localization rule for each image listed, --allow an image that is provided otherwise, or pass --allow-unlocalized")
+	case errors.Is(err, ErrChartRepo):
+		return WithHint(err, "name a registry for the chart with --chart-repo oci://REPO (it is pushed as REPO/NAME:VERSION)")
+	case errors.Is(err, ErrNoRules):
+		return WithHint(err, "name the rules with --config RESOURCE or --rules FILE, or rewrite by image name with --auto")
+	case errors.Is(err, component.ErrInvalidIdentity):
+		return &UsageError{err}
+	}
+	return err
 }

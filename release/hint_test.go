@@ -69,3 +69,12 @@ func TestVerifyPlanBundleHints(t *testing.T) {
 		t.Error("VerifyHint hints at an unrelated error")
 	}
 }
+
+func TestLocalizeHint(t *testing.T) {
+	if got := Hint(LocalizeHint(ErrNoRules), false, false); !strings.Contains(got, "--rules FILE") {
+		t.Errorf("hint for ErrNoRules: %q", got)
+	}
+	if !IsUsage(LocalizeHint(fmt.Errorf("r: %w", component.ErrInvalidIdentity))) {
+		t.Error("a malformed identity is no usage error")
+	}
+}

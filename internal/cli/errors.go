@@ -17,11 +17,12 @@ func usageErr(err error) error { return exitcode.Mark(err, exitcode.Usage) }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
-// The hints are the library's: release.WithHint, VerifyHint and PlanHint.
+// The hints and the plan's signing key are the library's (release).
 var (
-	withHint   = release.WithHint
-	verifyHint = release.VerifyHint
-	planHint   = release.PlanHint
+	withHint    = release.WithHint
+	verifyHint  = release.VerifyHint
+	planHint    = release.PlanHint
+	loadSignKey = release.LoadSignKey
 )
 
 // resumable are the commands that copy, and resume where they stopped
