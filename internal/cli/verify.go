@@ -32,7 +32,7 @@ func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachment
 	if o.VerifyImage, err = release.ImageVerifierFromFiles(f.imageKeys); err != nil {
 		return o, err
 	}
-	if o.Platforms, err = parsePlatforms(platforms); err != nil {
+	if o.Platforms, err = release.ParsePlatforms(platforms); err != nil {
 		return o, err
 	}
 	if o.Repository, err = g.repoOptions(); err != nil {
