@@ -84,15 +84,11 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, r *release.Loca
 	if err != nil {
 		return err
 	}
-	repo, err := g.openRepo(ctx, ref.Repo, false)
+	ro, err := g.repoOptions()
 	if err != nil {
 		return err
 	}
-	defer repo.Close()
-	if ref, err = g.selectVersion(ctx, repo, ref); err != nil {
-		return err
-	}
-	res, err := release.Localize(ctx, repo, ref.Component, ref.Version, lo)
+	res, err := release.LocalizeVersion(ctx, ref, lo, ro)
 	var cerr *localize.CoverageError
 	if errors.As(err, &cerr) {
 		_ = localize.WriteFindings(g.stderr, cerr.Unlocalized)

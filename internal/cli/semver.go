@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -45,21 +44,4 @@ func (g *globals) selection() repository.Selection {
 		fmt.Fprintf(g.stderr, "selected %s:%s for %q (matching: %s)\n", sel.Component, sel.Version, sel.Constraint, strings.Join(sel.Matching, ", "))
 		g.selected = append(g.selected, sel)
 	}}
-}
-
-// selectVersion settles the version of a reference that must name exactly
-// one: its own, or the one its constraint or --semver selects.
-func (g *globals) selectVersion(ctx context.Context, repo *repository.Repository, ref component.Ref) (component.Ref, error) {
-	if ref.Version != "" {
-		return ref, nil
-	}
-	if ref.Constraint == "" && g.semver == "" {
-		return ref, usageErr(fmt.Errorf("%s: name a version (REPO//NAME:VERSION), a constraint (REPO//NAME@CONSTRAINT) or --semver", ref))
-	}
-	vs, err := repo.Versions(ctx, ref)
-	if err != nil {
-		return ref, err
-	}
-	ref.Version, ref.Constraint = vs[0], ""
-	return ref, nil
 }
