@@ -68,3 +68,13 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 	}
 	return g.printReport(res, "")
 }
+
+func newArtifactCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "artifact",
+		Short:   "Copy, push and pull single OCI artifacts",
+		GroupID: "main",
+	}
+	cmd.AddCommand(newArtifactCopyCmd(g), newArtifactPushCmd(g), newArtifactPullCmd(g))
+	return cmd
+}
