@@ -44,7 +44,8 @@ func IsUsage(err error) bool {
 }
 
 // Hint picks the one hint that helps most with err: its own (WithHint),
-// else one for a constraint that matched nothing, for usage
+// else one for a constraint that matched nothing, a registry flag that
+// names no file (remote.ConfigFileError), for usage
 // (usage says err is one), for a registry that refused, or for the domain
 // error err holds. resumes says that running the same command again
 // resumes where it stopped. "" when no hint helps.
@@ -53,9 +54,12 @@ func Hint(err error, usage, resumes bool) string {
 	if errors.As(err, &h) {
 		return h.Hint
 	}
+	var fe *remote.ConfigFileError
 	switch {
 	case errors.Is(err, component.ErrNoVersionMatches):
 		return "widen the constraint, or name one of the versions that exist (REPO//NAME:VERSION)"
+	case errors.As(err, &fe):
+		return fmt.Sprintf("check the path given to %s: the file must exist and be readable", fe.Flag)
 	case usage:
 		return "run 'ferry help' or add --help to the command for its usage"
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
+	"github.com/ferry-oci/ferry/oci/remote"
 )
 
 func TestHintPicksTheOutermostOwnHint(t *testing.T) {
@@ -76,5 +77,12 @@ func TestLocalizeHint(t *testing.T) {
 	}
 	if !IsUsage(LocalizeHint(fmt.Errorf("r: %w", component.ErrInvalidIdentity))) {
 		t.Error("a malformed identity is no usage error")
+	}
+}
+
+func TestHintForAMissingRegistryFile(t *testing.T) {
+	err := exitcode.Mark(&remote.ConfigFileError{Flag: "--ca-file", Path: "ca.pem", Err: fs.ErrNotExist}, exitcode.Usage)
+	if got := Hint(err, true, false); got != "check the path given to --ca-file: the file must exist and be readable" {
+		t.Errorf("Hint = %q", got)
 	}
 }
