@@ -98,3 +98,21 @@ func ParsePlatforms(ss []string) ([]v1.Platform, error) {
 	}
 	return out, nil
 }
+
+// ReadGates reads the supply-chain gates and the platforms as users name
+// them into Options: the OCM signatures with their public key files, in
+// the same order (SignatureChecks), the cosign key files images must be
+// signed with (ImageVerifierFromFiles) and os/arch[/variant] platforms
+// (ParsePlatforms). Errors are *UsageError.
+func ReadGates(signatures, publicKeys, imageKeys, platforms []string) (Options, error) {
+	var o Options
+	var err error
+	if o.Verify, err = SignatureChecks(signatures, publicKeys); err != nil {
+		return o, err
+	}
+	if o.VerifyImage, err = ImageVerifierFromFiles(imageKeys); err != nil {
+		return o, err
+	}
+	o.Platforms, err = ParsePlatforms(platforms)
+	return o, err
+}

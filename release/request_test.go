@@ -173,3 +173,13 @@ func TestLocalizedWriteTable(t *testing.T) {
 		t.Errorf("WriteTable =\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+func TestReadGates(t *testing.T) {
+	o, err := ReadGates(nil, nil, nil, []string{"linux/amd64"})
+	if err != nil || len(o.Platforms) != 1 || o.Verify != nil || o.VerifyImage != nil {
+		t.Errorf("ReadGates = %+v, %v", o, err)
+	}
+	if _, err := ReadGates([]string{"acme"}, nil, nil, nil); !IsUsage(err) {
+		t.Errorf("a signature without its key: %v", err)
+	}
+}

@@ -24,15 +24,8 @@ func (f *verifyFlags) add(cmd *cobra.Command) {
 // releaseOptions are the options of a transfer, bundle create or import:
 // the repositories' options, the gates, platforms, attachments and jobs.
 func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachments bool, jobs int) (release.Options, error) {
-	var o release.Options
-	var err error
-	if o.Verify, err = release.SignatureChecks(f.signatures, f.publicKeys); err != nil {
-		return o, err
-	}
-	if o.VerifyImage, err = release.ImageVerifierFromFiles(f.imageKeys); err != nil {
-		return o, err
-	}
-	if o.Platforms, err = release.ParsePlatforms(platforms); err != nil {
+	o, err := release.ReadGates(f.signatures, f.publicKeys, f.imageKeys, platforms)
+	if err != nil {
 		return o, err
 	}
 	if o.Repository, err = g.repoOptions(); err != nil {
