@@ -73,6 +73,19 @@ func (l *VersionList) WriteTable(w io.Writer) error {
 	return t.Flush()
 }
 
+// Write writes the list as format says: "yaml" or "json" as OCM encodes
+// the descriptors (component.EncodeList), else as WriteTable does.
+func (l *VersionList) Write(w io.Writer, format string) error {
+	if format != "yaml" && format != "json" {
+		return l.WriteTable(w)
+	}
+	b, err := component.EncodeList(l.Descriptors, format)
+	if err == nil {
+		_, err = w.Write(b)
+	}
+	return err
+}
+
 // ResourceRow is one resource of a component version, as a listing shows
 // it.
 type ResourceRow struct {

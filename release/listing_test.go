@@ -48,3 +48,17 @@ func TestListResources(t *testing.T) {
 		t.Errorf("WriteTable:\n%s", s.String())
 	}
 }
+
+func TestVersionListWrite(t *testing.T) {
+	l, err := ListVersions(context.Background(), "testdata/podinfo-ctf", "", repository.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js, table strings.Builder
+	if err := l.Write(&js, "json"); err != nil || !json.Valid([]byte(js.String())) || !strings.Contains(js.String(), `"items"`) {
+		t.Errorf("Write json: %v\n%.60s", err, js.String())
+	}
+	if err := l.Write(&table, "table"); err != nil || !strings.HasPrefix(table.String(), "COMPONENT") {
+		t.Errorf("Write table: %v\n%s", err, table.String())
+	}
+}

@@ -35,14 +35,7 @@ schema v2 and ocm.software/v3alpha1).`,
 			if err != nil {
 				return err
 			}
-			if g.output == "table" {
-				return l.WriteTable(g.stdout)
-			}
-			b, err := component.EncodeList(l.Descriptors, g.output)
-			if err == nil {
-				_, err = g.stdout.Write(b)
-			}
-			return err
+			return l.Write(g.stdout, g.output)
 		},
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "", "descriptor schema to print: v2 or v3alpha1 (default: as stored)")
