@@ -145,6 +145,19 @@ func (r *LocalizeRequest) chart(registry func() (*remote.Store, error), plainHTT
 	return co, err
 }
 
+// LocalizeSummary is what Localize did, as JSON and YAML show it: the
+// result, where it was pushed and the chart.
+type LocalizeSummary struct {
+	*localize.Result
+	Pushed *Published      `json:"pushed,omitempty"`
+	Chart  *LocalizedChart `json:"chart,omitempty"`
+}
+
+// Summary is l as JSON and YAML show it.
+func (l *Localized) Summary() LocalizeSummary {
+	return LocalizeSummary{Result: l.Result, Pushed: l.Pushed, Chart: l.Chart}
+}
+
 // WriteTable writes what Localize did: the summary line (fields rewritten,
 // files changed, image fields checked), the chart, where the files went
 // (out, when they were written to a directory) and what was pushed.

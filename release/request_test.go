@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -181,5 +182,13 @@ func TestReadGates(t *testing.T) {
 	}
 	if _, err := ReadGates([]string{"acme"}, nil, nil, nil); !IsUsage(err) {
 		t.Errorf("a signature without its key: %v", err)
+	}
+}
+
+func TestLocalizedSummary(t *testing.T) {
+	l := &Localized{Result: &localize.Result{Changed: []string{"a.yaml"}}, Pushed: &Published{Reference: "r/x:1@sha256:ab"}}
+	b, err := json.Marshal(l.Summary())
+	if err != nil || !strings.Contains(string(b), `"changed":["a.yaml"]`) || !strings.Contains(string(b), `"pushed":{"reference":"r/x:1@sha256:ab"`) || strings.Contains(string(b), `"chart"`) {
+		t.Errorf("Summary as JSON: %s, %v", b, err)
 	}
 }

@@ -11,13 +11,6 @@ import (
 	"github.com/ferry-oci/ferry/release"
 )
 
-// localizeOutput is what -o json prints.
-type localizeOutput struct {
-	*localize.Result
-	Pushed *release.Published      `json:"pushed,omitempty"`
-	Chart  *release.LocalizedChart `json:"chart,omitempty"`
-}
-
 func newLocalizeCmd(g *globals) *cobra.Command {
 	var r release.LocalizeRequest
 	cmd := &cobra.Command{
@@ -103,5 +96,5 @@ func (g *globals) runLocalize(cmd *cobra.Command, refArg string, r *release.Loca
 	if r.Diff {
 		return res.WriteDiff(g.stdout)
 	}
-	return g.show(localizeOutput{Result: res.Result, Pushed: res.Pushed, Chart: res.Chart}, func(w io.Writer) error { return res.WriteTable(w, r.Out) })
+	return g.show(res.Summary(), func(w io.Writer) error { return res.WriteTable(w, r.Out) })
 }
