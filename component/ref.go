@@ -279,3 +279,13 @@ func ParseSources(args []string) ([]Ref, error) {
 	}
 	return refs, nil
 }
+
+// ParseVersionRef parses a reference that must name its version
+// (REPO//NAME:VERSION), as ParseRef does.
+func ParseVersionRef(s string) (Ref, error) {
+	ref, err := ParseRef(s)
+	if err == nil && ref.Version == "" {
+		err = fmt.Errorf("%s: name a version (REPO//NAME:VERSION)", s)
+	}
+	return ref, err
+}

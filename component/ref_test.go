@@ -94,3 +94,12 @@ func FuzzParseRef(f *testing.F) {
 		}
 	})
 }
+
+func TestParseVersionRef(t *testing.T) {
+	if ref, err := ParseVersionRef("./ctf//example.com/app:1.0"); err != nil || ref.Version != "1.0" {
+		t.Errorf("ParseVersionRef = %+v, %v", ref, err)
+	}
+	if _, err := ParseVersionRef("./ctf//example.com/app"); err == nil || err.Error() != "./ctf//example.com/app: name a version (REPO//NAME:VERSION)" {
+		t.Errorf("a reference without a version: %v", err)
+	}
+}

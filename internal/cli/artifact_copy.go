@@ -44,24 +44,21 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 }
 
 func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o artifactCopyOptions) error {
-	src, err := parseImageRef(srcArg)
-	if err != nil {
-		return err
-	}
-	dst, err := parseImageRef(dstArg)
-	if err != nil {
-		return err
-	}
-	if err := g.checkPlainHTTP(src, dst); err != nil {
-		return err
-	}
 	ro, err := g.releaseOptions(o.imageKeys, o.platforms, o.noAttachments, o.jobs)
 	if err != nil {
 		return err
 	}
 	ro.DryRun = o.dryRun
+	src, err := release.ParseImageRef(ro.Repository.Registry, srcArg, false)
+	if err != nil {
+		return err
+	}
+	dst, err := release.ParseImageRef(ro.Repository.Registry, dstArg, false)
+	if err != nil {
+		return err
+	}
 	bar := g.startProgress(src.String()+" to "+dst.String(), &ro)
-	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src.Ref, dst.Ref, ro)
+	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src, dst, ro)
 	bar.Finish()
 	if err != nil {
 		return verifyHint(err)
@@ -70,4 +67,14 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 		return g.printPlan(res.Plan)
 	}
 	return g.printReport(res, "")
+}
+
+func newArtifactCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "artifact",
+		Short:   "Copy, push and pull single OCI artifacts",
+		GroupID: "main",
+	}
+	cmd.AddCommand(newArtifactCopyCmd(g), newArtifactPushCmd(g), newArtifactPullCmd(g))
+	return cmd
 }

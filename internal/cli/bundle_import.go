@@ -2,14 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/bundle"
-	"github.com/ferry-oci/ferry/internal/exitcode"
-	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -59,37 +54,7 @@ func (g *globals) runBundleImport(ctx context.Context, file, dstArg string, o *c
 	res, err := release.Import(ctx, file, dstArg, ro)
 	bar.Finish()
 	if err != nil {
-		return importHint(ctx, err, file)
+		return release.ImportHint(ctx, err, file)
 	}
 	return g.printResult(res, o.Check, o.reportFile)
-}
-
-// importHint says what to do after a failed import. The bundle is called
-// damaged only when a digest or size does not match, an entry is malformed
-// or a blob is missing from it; an interruption (however the read it cut
-// short failed) is never damage.
-func importHint(ctx context.Context, err error, file string) error {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return err
-	}
-	var (
-		de *release.DamagedError
-		le *release.LeftOutError
-		re *release.RunError
-		oe *oci.Error
-	)
-	switch {
-	case errors.As(err, &de):
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, exitcode.Damaged) {
-			return bundleHint(err, file)
-		}
-		return withHint(err, "the bundle is damaged or incomplete: run 'ferry bundle verify %s' for details, and bring the bundle (or the volume named) again", file)
-	case errors.As(err, &le):
-		return withHint(err, "import the bundles this one builds on first, or create a full bundle (without --missing-from)")
-	case errors.As(err, &re) && bundle.IsDamage(err):
-		return withHint(exitcode.Mark(err, exitcode.Damaged), "the bundle is damaged; nothing was tagged: run 'ferry bundle verify %s' to see where, and bring it again", file)
-	case errors.As(err, &re) && errors.As(err, &oe) && oe.Side == oci.Source && errors.Is(err, oci.ErrNotFound):
-		return withHint(err, "the bundle is damaged; nothing was tagged: run 'ferry bundle verify %s' to see where, and bring it again", file)
-	}
-	return verifyHint(err)
 }

@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/bundle"
+	"github.com/ferry-oci/ferry/release"
 )
 
 func newBundleVerifyCmd(g *globals) *cobra.Command {
@@ -41,23 +39,11 @@ the other volumes need not be there yet.`,
 }
 
 func (g *globals) runBundleVerify(ctx context.Context, file string, jobs int, volume bool) error {
-	var rep *bundle.Report
-	var err error
-	if volume {
-		rep, err = bundle.VerifyVolume(ctx, file)
-	} else {
-		rep, err = bundle.Verify(ctx, file, bundle.VerifyOptions{Jobs: jobs})
-	}
+	rep, err := release.VerifyBundle(ctx, file, volume, jobs)
 	if perr := g.show(rep, func(w io.Writer) error { return rep.WriteTable(w, err == nil) }); perr != nil {
 		return perr
 	}
-	if errors.Is(err, bundle.ErrNoSidecar) {
-		return withHint(err, "keep the sidecar (the .sha256 file made with the bundle) beside the volume, or verify the whole bundle")
-	}
-	if err != nil {
-		return bundleHint(fmt.Errorf("verifying %s: %w", file, err), file)
-	}
-	return nil
+	return err
 }
 
 func newBundleInspectCmd(g *globals) *cobra.Command {
@@ -71,15 +57,9 @@ saves. Nothing is hashed: use 'bundle verify' for that.`,
   ferry bundle inspect podinfo.tar -o json`,
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			b, err := bundle.Open(ctx, args[0])
+			in, err := release.InspectBundle(cmd.Context(), args[0])
 			if err != nil {
-				return withHint(err, "run 'ferry bundle verify %s' for details", args[0])
-			}
-			defer b.Close()
-			in, err := bundle.Inspect(ctx, b)
-			if err != nil {
-				return fmt.Errorf("inspecting %s: %w", args[0], err)
+				return err
 			}
 			return g.show(in, in.WriteTable)
 		},

@@ -25,12 +25,10 @@ named as ocm names them: REPO//NAME[:VERSION], where REPO is a registry path
 // parseComponentRef parses a REPO//NAME[:VERSION] argument; a usage error
 // when it is malformed.
 func parseComponentRef(s string, needVersion bool) (component.Ref, error) {
-	ref, err := component.ParseRef(s)
-	if err != nil {
-		return ref, usageErr(err)
+	parse := component.ParseRef
+	if needVersion {
+		parse = component.ParseVersionRef
 	}
-	if needVersion && ref.Version == "" {
-		return ref, usageErr(errorf("%s: name a version (REPO//NAME:VERSION)", s))
-	}
-	return ref, nil
+	ref, err := parse(s)
+	return ref, usageErr(err)
 }

@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/internal/atomicfile"
-	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -42,34 +38,15 @@ func (g *globals) runDownload(ctx context.Context, refArg, resourceSpec, out str
 	if err != nil {
 		return err
 	}
-	if out == "" {
-		return usageErr(fmt.Errorf("name the file to write with -O PATH"))
-	}
-	repo, err := g.openRepo(ctx, ref.Repo, false)
+	ro, err := g.repoOptions()
 	if err != nil {
 		return err
 	}
-	defer repo.Close()
-	src, err := repo.Source(ctx, ref.Component, ref.Version, repo.Registry())
+	d, err := release.DownloadResource(ctx, ref, resourceSpec, out, ro)
 	if err != nil {
 		return err
 	}
-	d, err := release.Download(ctx, src, resourceSpec, out)
-	switch {
-	case errors.Is(err, component.ErrInvalidIdentity):
-		return usageErr(err)
-	case err != nil:
-		return err
-	}
-	name := ref.Component + ":" + ref.Version + " resource " + resourceSpec
-	return g.print(struct {
-		Resource string `json:"resource"`
-		File     string `json:"file"`
-		Form     string `json:"form"`
-		Size     int64  `json:"size"`
-	}{name, out, d.Form, d.Bytes}, func(t *tableWriter) {
-		t.row(fmt.Sprintf("downloaded %s to %s as %s: %s (verified)", name, out, d.Form, human.Bytes(d.Bytes)))
-	})
+	return g.show(d, d.WriteTable)
 }
 
 // writeFileAtomic writes r to path whole or not at all.

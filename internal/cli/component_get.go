@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/component/ocireg"
-	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/release"
 )
 
 func newComponentGetCmd(g *globals) *cobra.Command {
@@ -25,7 +23,19 @@ schema v2 and ocm.software/v3alpha1).`,
   ferry component get ./ctf//example.com/podinfo:6.3.5 -o yaml --scheme v3alpha1`,
 		Args: exactArgs("REPO[//NAME[:VERSION]]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runComponentGet(cmd.Context(), args[0], scheme)
+			sch, err := component.ParseScheme(scheme)
+			if err != nil {
+				return usageErr(fmt.Errorf("--scheme %w", err))
+			}
+			ro, err := g.repoOptions()
+			if err != nil {
+				return err
+			}
+			l, err := release.ListVersions(cmd.Context(), args[0], sch, ro)
+			if err != nil {
+				return err
+			}
+			return l.Write(g.stdout, g.output)
 		},
 	}
 	cmd.Flags().StringVar(&scheme, "scheme", "", "descriptor schema to print: v2 or v3alpha1 (default: as stored)")
@@ -33,69 +43,34 @@ schema v2 and ocm.software/v3alpha1).`,
 	return cmd
 }
 
-func (g *globals) runComponentGet(ctx context.Context, refArg, scheme string) error {
-	var sch component.Scheme
-	switch scheme {
-	case "":
-	case "v2":
-		sch = component.SchemeV2
-	case "v3alpha1", "ocm.software/v3alpha1":
-		sch = component.SchemeV3Alpha1
-	default:
-		return usageErr(fmt.Errorf("--scheme %q: want v2 or v3alpha1", scheme))
-	}
-	repo, versions, err := g.readVersions(ctx, refArg)
-	if err != nil {
-		return err
-	}
-	defer repo.Close()
-	descs := make([]*component.Descriptor, 0, len(versions))
-	for _, cv := range versions {
-		d := cv.Descriptor
-		if sch != "" && sch != d.SchemeOrDefault() {
-			if d, err = component.Convert(d, sch); err != nil {
-				return fmt.Errorf("converting %s:%s to %s: %w", d.Name, d.Version, sch, err)
+func newComponentResourcesCmd(g *globals) *cobra.Command {
+	var withCharts bool
+	cmd := &cobra.Command{
+		Use:     "resources REPO//NAME[:VERSION]",
+		Aliases: []string{"resource", "res"},
+		Short:   "List the resources of component versions",
+		Long: `resources lists the resources of a component version (of every version
+without one): name, version, extra identity, type, relation, access type and
+specification, and digest, the columns 'ocm get resources -o wide' prints, with
+the digest added.`,
+		Example: `  ferry component resources ./ctf//example.com/podinfo:6.3.5
+  ferry component resources registry.local:5000/air//example.com/podinfo:6.3.5 -o json`,
+		Args: exactArgs("REPO//NAME[:VERSION]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := parseComponentRef(args[0], false); err != nil {
+				return err
 			}
-		}
-		descs = append(descs, d)
+			ro, err := g.repoOptions()
+			if err != nil {
+				return err
+			}
+			l, err := release.ListResources(cmd.Context(), args[0], withCharts, ro)
+			if err != nil {
+				return err
+			}
+			return g.show(l, l.WriteTable)
+		},
 	}
-	return g.printDescriptors(descs, repo.String())
-}
-
-// readVersions opens the repository of REPO[//NAME[:VERSION]] and reads
-// the versions it names; the caller closes the repository.
-func (g *globals) readVersions(ctx context.Context, refArg string) (*repository.Repository, []*ocireg.Version, error) {
-	refs, err := component.ParseSources([]string{refArg})
-	if err != nil {
-		return nil, nil, usageErr(err)
-	}
-	repo, err := g.openRepo(ctx, refs[0].Repo, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	versions, err := repo.Read(ctx, refs[0])
-	if err != nil {
-		repo.Close()
-		return nil, nil, err
-	}
-	return repo, versions, nil
-}
-
-// printDescriptors prints descriptors as a table of versions, as YAML
-// documents, or as a JSON list, each as OCM encodes it.
-func (g *globals) printDescriptors(descs []*component.Descriptor, repo string) error {
-	if g.output == "yaml" || g.output == "json" {
-		b, err := component.EncodeList(descs, g.output)
-		if err != nil {
-			return err
-		}
-		_, err = g.stdout.Write(b)
-		return err
-	}
-	t := newTable(g.stdout)
-	t.row("COMPONENT", "VERSION", "PROVIDER", "REPOSITORY")
-	for _, d := range descs {
-		t.row(d.Name, d.Version, d.Provider.Name, repo)
-	}
-	return t.flush()
+	cmd.Flags().BoolVar(&withCharts, "chart-images", false, "render each helmChart resource (helm's engine, default values) and list the images it needs, and whether each is a resource")
+	return cmd
 }

@@ -35,7 +35,7 @@ func TestInterruptedImportIsNotDamage(t *testing.T) {
 		{"a blob missing from the bundle", context.Background(), &oci.Error{Op: "fetch", Side: oci.Source, Err: oci.ErrNotFound}, exitcode.Failure.Code, "the bundle is damaged", "interrupted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := importHint(tc.ctx, &release.RunError{What: "importing b.tar into x", Err: tc.err}, "b.tar")
+			err := release.ImportHint(tc.ctx, &release.RunError{What: "importing b.tar into x", Err: tc.err}, "b.tar")
 			var buf bytes.Buffer
 			code := report(&buf, err, tc.ctx.Err() != nil, true)
 			if code != tc.code || !strings.Contains(buf.String(), tc.want) || strings.Contains(buf.String(), tc.notWants) {

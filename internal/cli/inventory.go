@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,15 +25,9 @@ A registry cannot list its repositories reliably, so the components are named.`,
 			if len(args) < 1 {
 				return usageErr(fmt.Errorf("%s needs at least one REPO//NAME[:VERSION]", cmd.CommandPath()))
 			}
-			for _, a := range args {
-				if !strings.Contains(a, "//") || strings.HasSuffix(a, "//") {
-					return usageErr(fmt.Errorf("%s: name the components: REPO//NAME[:VERSION]", a))
-				}
-			}
-			return nil
+			return release.CheckInventorySources(args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			if err := checkFileName(file); err != nil {
 				return err
 			}
@@ -43,19 +35,7 @@ A registry cannot list its repositories reliably, so the components are named.`,
 			if err != nil {
 				return err
 			}
-			inv, err := release.Inventory(ctx, args, ro)
-			if err != nil {
-				return err
-			}
-			b := inv.Marshal()
-			if file == "" {
-				_, err := g.stdout.Write(b)
-				return err
-			}
-			if _, err := writeFileAtomic(file, bytes.NewReader(b)); err != nil {
-				return fmt.Errorf("writing %s: %w", file, err)
-			}
-			return nil
+			return release.WriteInventory(cmd.Context(), args, file, g.stdout, ro)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "output", "o", "", "write the inventory to this file (default: standard output)")

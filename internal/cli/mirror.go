@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,18 +9,8 @@ import (
 	"github.com/ferry-oci/ferry/release"
 )
 
-func newMirrorConfigCmd(g *globals) *cobra.Command {
-	var (
-		registry  string
-		formats   []string
-		out       string
-		recursive bool
-		name      string
-	)
-	cmd := &cobra.Command{
-		Use:   "mirror-config REF --registry DST -O DIR",
-		Short: "Write container runtime configuration that pulls a release's images from their private copies",
-		Long: `mirror-config writes, for the images of the component versions REF names, the
+// mirrorConfigLong is mirror-config's help.
+const mirrorConfigLong = `mirror-config writes, for the images of the component versions REF names, the
 configuration that makes a node's container runtime pull them from their copies
 in DST, where 'ferry transfer REF DST' puts them (the copies are named by the
 transfer's own rule). Workloads that name the original images, such as pods an
@@ -36,35 +25,25 @@ Formats (--format, comma-separated or repeated; default all, each in DIR/FORMAT)
 
 CA and credential placeholders are written where each runtime takes them; the
 files are for review before they go onto the nodes. Nothing is copied and
-nothing is written to DST.`,
+nothing is written to DST.`
+
+func newMirrorConfigCmd(g *globals) *cobra.Command {
+	var (
+		registry  string
+		formats   []string
+		out       string
+		recursive bool
+		name      string
+	)
+	cmd := &cobra.Command{
+		Use:   "mirror-config REF --registry DST -O DIR",
+		Short: "Write container runtime configuration that pulls a release's images from their private copies",
+		Long:  mirrorConfigLong,
 		Example: `  ferry mirror-config ghcr.io/acme//example.com/podinfo:6.3.6 --registry registry.local:5000/air --format containerd -O certs.d
   ferry mirror-config ./ctf//example.com/podinfo@latest --registry registry.local:5000/air -O mirrors`,
 		Args: exactArgs("REF"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if registry == "" || out == "" {
-				return usageErr(fmt.Errorf("%s needs --registry DST and -O DIR", cmd.CommandPath()))
-			}
-			fs, err := parseMirrorFormats(formats)
-			if err != nil {
-				return err
-			}
-			ro, err := g.repoOptions()
-			if err != nil {
-				return err
-			}
-			res, err := release.MirrorConfig(cmd.Context(), args, registry, out, fs, mirror.Options{Name: name},
-				release.Options{Recursive: recursive, Repository: ro})
-			if err != nil {
-				return err
-			}
-			return g.print(res, func(t *tableWriter) {
-				t.row("SOURCE", "MIRROR")
-				for _, p := range res.Pairs {
-					t.row(p.Source, p.Mirror)
-				}
-				t.row("")
-				t.row("wrote " + strings.Join(res.Files, ", "))
-			})
+			return g.runMirrorConfig(cmd, args, registry, out, formats, release.Options{Recursive: recursive}, mirror.Options{Name: name})
 		},
 	}
 	f := cmd.Flags()
@@ -78,17 +57,20 @@ nothing is written to DST.`,
 	return cmd
 }
 
-func parseMirrorFormats(ss []string) ([]mirror.Format, error) {
-	if len(ss) == 0 {
-		return mirror.Formats, nil
+func (g *globals) runMirrorConfig(cmd *cobra.Command, args []string, registry, out string, formats []string, o release.Options, mo mirror.Options) error {
+	if registry == "" || out == "" {
+		return usageErr(fmt.Errorf("%s needs --registry DST and -O DIR", cmd.CommandPath()))
 	}
-	var out []mirror.Format
-	for _, s := range ss {
-		f, err := mirror.ParseFormat(s)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		out = append(out, f)
+	fs, err := mirror.ParseFormats(formats)
+	if err != nil {
+		return usageErr(err)
 	}
-	return out, nil
+	if o.Repository, err = g.repoOptions(); err != nil {
+		return err
+	}
+	res, err := release.MirrorConfig(cmd.Context(), args, registry, out, fs, mo, o)
+	if err != nil {
+		return err
+	}
+	return g.show(res, res.WriteTable)
 }

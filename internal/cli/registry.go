@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -26,16 +24,8 @@ func (f *registryFlags) addFlags(fs *pflag.FlagSet) {
 }
 
 func (f *registryFlags) validate() error {
-	if (f.CertFile == "") != (f.KeyFile == "") {
-		return usageErr(errors.New("--cert-file and --key-file go together"))
-	}
-	for _, p := range []struct{ flag, path string }{{"--registry-config", f.RegistryConfig}, {"--ca-file", f.CAFile}, {"--cert-file", f.CertFile}, {"--key-file", f.KeyFile}} {
-		if p.path == "" {
-			continue
-		}
-		if _, err := os.Stat(p.path); err != nil {
-			return withHint(usageErr(fmt.Errorf("%s %s: %w", p.flag, p.path, err)), "check the path given to %s: the file must exist and be readable", p.flag)
-		}
+	if err := f.Check(); err != nil {
+		return usageErr(err)
 	}
 	if f.Retries < 1 {
 		return usageErr(fmt.Errorf("--retries %d: want at least 1", f.Retries))

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -35,41 +33,30 @@ func (g *globals) selection() repository.Selection {
 	return repository.Selection{Semver: g.semver, OnSelect: func(sel component.Selection) {
 		g.selMu.Lock()
 		defer g.selMu.Unlock()
-		for _, s := range g.selected {
-			if s.Component == sel.Component && s.Constraint == sel.Constraint && s.Version == sel.Version {
-				return // the same choice, made again
-			}
+		if !slices.ContainsFunc(g.selected, sel.Same) { // the same choice, made again, is told once
+			sel.Describe(g.stderr)
+			g.selected = append(g.selected, sel)
 		}
-		if len(sel.Ignored) > 0 {
-			fmt.Fprintf(g.stderr, "note: %s: ignored tag(s) that are no semantic version: %s\n", sel.Component, strings.Join(sel.Ignored, ", "))
-		}
-		fmt.Fprintf(g.stderr, "selected %s:%s for %q (matching: %s)\n", sel.Component, sel.Version, sel.Constraint, strings.Join(sel.Matching, ", "))
-		g.selected = append(g.selected, sel)
 	}}
 }
 
-// selectVersion settles the version of a reference that must name exactly
-// one: its own, or the one its constraint or --semver selects.
-func (g *globals) selectVersion(ctx context.Context, repo *repository.Repository, ref component.Ref) (component.Ref, error) {
-	if ref.Version != "" {
-		return ref, nil
+// addBOMFormatFlag adds --bom-format to the commands that report a bill of
+// materials.
+func (g *globals) addBOMFormatFlag(cmd *cobra.Command) {
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		switch g.bomFormat {
+		case "", "ferry", "cyclonedx":
+		default:
+			return usageErr(fmt.Errorf("--bom-format %q: want ferry or cyclonedx", g.bomFormat))
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
 	}
-	if ref.Constraint == "" && g.semver == "" {
-		return ref, usageErr(fmt.Errorf("%s: name a version (REPO//NAME:VERSION), a constraint (REPO//NAME@CONSTRAINT) or --semver", ref))
-	}
-	vs, err := repo.Versions(ctx, ref)
-	if err != nil {
-		return ref, err
-	}
-	ref.Version, ref.Constraint = vs[0], ""
-	return ref, nil
+	cmd.Flags().StringVar(&g.bomFormat, "bom-format", "ferry", "also record the bill of materials as a CycloneDX 1.6 document (cyclonedx: in the report's \"cyclonedx\" field and, for a bundle, in its metadata); ferry: only ferry's own")
 }
 
-// promotionHint is the hint for a constraint that matched nothing or a
-// run the drift gate stopped.
-func promotionHint(err error) string {
-	if errors.Is(err, component.ErrNoVersionMatches) {
-		return "widen the constraint, or name one of the versions that exist (REPO//NAME:VERSION)"
-	}
-	return driftHint(err)
-}
+// wantCycloneDX reports whether --bom-format asks for CycloneDX.
+func (g *globals) wantCycloneDX() bool { return g.bomFormat == "cyclonedx" }

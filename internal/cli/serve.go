@@ -19,12 +19,9 @@ func gcsNote() string {
 	return "; gcs is in\nbuilds made with -tags ferry_gcs"
 }
 
-func newServeCmd(g *globals) *cobra.Command {
-	var o serve.Options
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run an OCI registry (CNCF distribution) for bastion hosts, demos and tests",
-		Long: `serve runs the CNCF distribution registry inside ferry: a private registry on a
+// serveLong is serve's help, naming the storage drivers of this build.
+func serveLong() string {
+	return `serve runs the CNCF distribution registry inside ferry: a private registry on a
 bastion host or inside the air gap, with no other software to install.
 
 It listens on 127.0.0.1:5000 unless told otherwise and keeps its content in
@@ -35,8 +32,11 @@ section picks one of the storage drivers this build has,
 driver, for S3 and S3-compatible object stores)` + gcsNote() + `. Flags
 override the file's keys, except --root, which conflicts with a file (set
 storage.filesystem.rootdirectory there). The registry stops cleanly on SIGINT
-or SIGTERM, finishing the requests under way.`,
-		Example: `  # A registry whose content survives restarts
+or SIGTERM, finishing the requests under way.`
+}
+
+// serveExample is serve's examples.
+const serveExample = `  # A registry whose content survives restarts
   ferry serve --root /var/lib/ferry/registry
 
   # Reachable from other hosts, with TLS and basic auth (htpasswd -Bc users alice)
@@ -45,24 +45,18 @@ or SIGTERM, finishing the requests under way.`,
 
   # Any distribution setting, from its own configuration file, such as
   # storage on an S3 bucket (see docs/serve.md)
-  ferry serve --config registry.yml`,
-		Args: noArgs,
+  ferry serve --config registry.yml`
+
+func newServeCmd(g *globals) *cobra.Command {
+	var o serve.Options
+	cmd := &cobra.Command{
+		Use:     "serve",
+		Short:   "Run an OCI registry (CNCF distribution) for bastion hosts, demos and tests",
+		Long:    serveLong(),
+		Example: serveExample,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if g.verbosity > 0 && o.LogLevel == "" {
-				o.LogLevel = "info"
-			}
-			o.LogOutput = g.stderr
-			srv, err := serve.New(o)
-			if err != nil {
-				var ce *serve.ConfigError
-				if errors.As(err, &ce) {
-					return usageErr(fmt.Errorf("serve: %w", err))
-				}
-				return fmt.Errorf("serve: %w", err)
-			}
-			return srv.Run(cmd.Context(), func(s *serve.Server) {
-				fmt.Fprintf(g.stdout, "ferry serve: listening on %s\n", s.URL())
-			})
+			return g.runServe(cmd, o)
 		},
 	}
 	f := cmd.Flags()
@@ -76,4 +70,22 @@ or SIGTERM, finishing the requests under way.`,
 	f.StringVar(&o.LogLevel, "log-level", "", "distribution's log level: error, warn, info, debug (default error; info with -v)")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	return cmd
+}
+
+func (g *globals) runServe(cmd *cobra.Command, o serve.Options) error {
+	if g.verbosity > 0 && o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	o.LogOutput = g.stderr
+	srv, err := serve.New(o)
+	if err != nil {
+		var ce *serve.ConfigError
+		if errors.As(err, &ce) {
+			return usageErr(fmt.Errorf("serve: %w", err))
+		}
+		return fmt.Errorf("serve: %w", err)
+	}
+	return srv.Run(cmd.Context(), func(s *serve.Server) {
+		fmt.Fprintf(g.stdout, "ferry serve: listening on %s\n", s.URL())
+	})
 }

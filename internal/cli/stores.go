@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"context"
+	"time"
 
-	"github.com/ferry-oci/ferry/component"
+	"github.com/spf13/pflag"
+
 	"github.com/ferry-oci/ferry/repository"
 )
 
@@ -17,13 +18,12 @@ func (g *globals) repoOptions() (repository.Options, error) {
 	return repository.Options{Registry: s, PlainHTTP: g.registry.PlainHTTP, Selection: g.selection(), LockTimeout: g.lock.timeout, Logger: g.logger()}, nil
 }
 
-// openRepo opens spec for reading, or with write for writing (creating a
-// CTF that does not exist yet).
-func (g *globals) openRepo(ctx context.Context, spec component.Repo, write bool) (*repository.Repository, error) {
-	o, err := g.repoOptions()
-	if err != nil {
-		return nil, err
-	}
-	o.Write = write
-	return repository.OpenRepo(ctx, spec, o)
+// lockFlags say how long a writer of a CTF archive or a bundle waits for
+// another writer of the same path (repository.Options.LockTimeout).
+type lockFlags struct {
+	timeout time.Duration
+}
+
+func (l *lockFlags) addFlags(pf *pflag.FlagSet) {
+	pf.DurationVar(&l.timeout, "lock-timeout", 0, "how long a write to a CTF archive or a bundle waits while another run writes the same path (0: fail at once, naming it)")
 }

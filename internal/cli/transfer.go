@@ -2,11 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/spf13/cobra"
 
@@ -138,41 +134,7 @@ func (g *globals) runPlan(ctx context.Context, o *copyFlags) error {
 	return g.printResult(res, o.Check, o.reportFile)
 }
 
-// readPlan reads the plan file of --plan, checked against the keys of
-// --public-key when given.
+// readPlan reads the plan file of --plan (release.ReadPlanFile).
 func (g *globals) readPlan(file string, keyFiles []string) (*release.PlanFile, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--plan: %w", err))
-	}
-	keys, err := release.PublicKeys(keyFiles)
-	if err != nil {
-		return nil, err
-	}
-	pf, err := release.ReadPlan(b, keys...)
-	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: %w", file, err), "run only the plan as it was reviewed: make it again with --dry-run and have it signed, or check --public-key")
-	}
-	return pf, nil
-}
-
-// planHint explains a plan that could not run.
-func planHint(err error) error {
-	if errors.Is(err, release.ErrPlanStale) {
-		return withHint(err, "the source changed since the plan was made: make the plan again and review it")
-	}
-	return err
-}
-
-// parsePlatforms parses --platform values (os/arch[/variant]).
-func parsePlatforms(ss []string) ([]v1.Platform, error) {
-	var out []v1.Platform
-	for _, s := range ss {
-		p, err := v1.ParsePlatform(s)
-		if err != nil || p.OS == "" || p.Architecture == "" {
-			return nil, usageErr(fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/amd64", s))
-		}
-		out = append(out, *p)
-	}
-	return out, nil
+	return release.ReadPlanFile(file, keyFiles)
 }

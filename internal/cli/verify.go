@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/component"
-	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/release"
 )
 
@@ -28,15 +24,8 @@ func (f *verifyFlags) add(cmd *cobra.Command) {
 // releaseOptions are the options of a transfer, bundle create or import:
 // the repositories' options, the gates, platforms, attachments and jobs.
 func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachments bool, jobs int) (release.Options, error) {
-	var o release.Options
-	var err error
-	if o.Verify, err = release.SignatureChecks(f.signatures, f.publicKeys); err != nil {
-		return o, err
-	}
-	if o.VerifyImage, err = release.ImageVerifierFromFiles(f.imageKeys); err != nil {
-		return o, err
-	}
-	if o.Platforms, err = parsePlatforms(platforms); err != nil {
+	o, err := release.ReadGates(f.signatures, f.publicKeys, f.imageKeys, platforms)
+	if err != nil {
 		return o, err
 	}
 	if o.Repository, err = g.repoOptions(); err != nil {
@@ -44,21 +33,4 @@ func (g *globals) releaseOptions(f verifyFlags, platforms []string, noAttachment
 	}
 	o.NoAttachments, o.Jobs, o.Logger = noAttachments, jobs, g.logger()
 	return o, nil
-}
-
-// verifyHint explains a refusal of the gates.
-func verifyHint(err error) error {
-	switch {
-	case errors.Is(err, cosign.ErrUnsigned):
-		return withHint(err, "to carry images without signatures, leave out --verify-images-key")
-	case errors.Is(err, cosign.ErrBadSignature):
-		return withHint(err, "the image's signatures do not verify with the key: check that --verify-images-key names the publisher's key")
-	case errors.Is(err, component.ErrNoSignature):
-		return withHint(err, "ask the publisher for a signed version, or sign it with 'ferry component sign' if you vouch for it")
-	case errors.Is(err, component.ErrSignatureInvalid):
-		return withHint(err, "the signature does not verify with this key: check that --public-key is the signer's; if it is, the version was altered: do not carry it")
-	case errors.Is(err, component.ErrDigestChanged):
-		return withHint(err, "the content is not what the version records (it was changed after the version was made or signed): do not carry it; ask the publisher where it came from")
-	}
-	return err
 }

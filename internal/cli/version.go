@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/internal/buildinfo"
+	"github.com/ferry-oci/ferry/internal/human"
 )
 
 func newVersionCmd(g *globals) *cobra.Command {
@@ -17,13 +19,15 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := buildinfo.Get()
-			return g.print(v, func(w *tableWriter) {
-				w.row("version", v.Version)
+			return g.show(v, func(w io.Writer) error {
+				t := human.NewTable(w)
+				t.Row("version", v.Version)
 				if v.Commit != "" {
-					w.row("commit", v.Commit)
+					t.Row("commit", v.Commit)
 				}
-				w.row("go", v.GoVersion)
-				w.row("platform", v.Platform)
+				t.Row("go", v.GoVersion)
+				t.Row("platform", v.Platform)
+				return t.Flush()
 			})
 		},
 	}
@@ -45,4 +49,10 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// Root returns ferry's command tree, writing nowhere: for the command
+// reference (internal/refdoc) and tools that walk the commands.
+func Root() *cobra.Command {
+	return newRoot(&globals{stdout: io.Discard, stderr: io.Discard})
 }

@@ -1,5 +1,10 @@
 package remote
 
+import (
+	"errors"
+	"os"
+)
+
 // Config is a registry client's configuration as a user states it: the
 // files that hold credentials and certificates, and the switches. Its zero
 // value is remote.New's defaults.
@@ -36,4 +41,32 @@ func (c Config) Options() []Option {
 		opts = append(opts, WithClientCert(c.CertFile, c.KeyFile))
 	}
 	return opts
+}
+
+// ConfigFileError is a file a Config names that cannot be read; Flag is
+// the command line's name for it (--ca-file, …).
+type ConfigFileError struct {
+	Flag, Path string
+	Err        error
+}
+
+func (e *ConfigFileError) Error() string { return e.Flag + " " + e.Path + ": " + e.Err.Error() }
+func (e *ConfigFileError) Unwrap() error { return e.Err }
+
+// Check refuses a client certificate without its key (or a key without
+// its certificate), and a file that does not exist or cannot be read
+// (*ConfigFileError), in the words of ferry's registry flags.
+func (c Config) Check() error {
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return errors.New("--cert-file and --key-file go together")
+	}
+	for _, p := range []struct{ flag, path string }{{"--registry-config", c.RegistryConfig}, {"--ca-file", c.CAFile}, {"--cert-file", c.CertFile}, {"--key-file", c.KeyFile}} {
+		if p.path == "" {
+			continue
+		}
+		if _, err := os.Stat(p.path); err != nil {
+			return &ConfigFileError{p.flag, p.path, err}
+		}
+	}
+	return nil
 }
