@@ -32,6 +32,30 @@ type BundleOptions struct {
 	Tool string
 }
 
+// ReadBundleOptions reads bundle create's options as users give them: the
+// volume size ("4GiB", "700MB", "1000000"; "" for one file), the inventory
+// file of a differential bundle ("" for a full one) and whether to resume.
+func ReadBundleOptions(volumeSize, missingFrom string, resume bool) (BundleOptions, error) {
+	bo := BundleOptions{Resume: resume}
+	if volumeSize != "" {
+		n, err := bundle.ParseSize(volumeSize)
+		if err != nil {
+			return bo, &UsageError{fmt.Errorf("--split: %w", err)}
+		}
+		bo.VolumeSize = n
+	}
+	if missingFrom != "" {
+		b, err := os.ReadFile(missingFrom)
+		if err != nil {
+			return bo, fmt.Errorf("reading --missing-from: %w", err)
+		}
+		if bo.MissingFrom, err = bundle.ParseInventory(b); err != nil {
+			return bo, fmt.Errorf("reading --missing-from %s: %w", missingFrom, err)
+		}
+	}
+	return bo, nil
+}
+
 // BundleResult is what CreateBundle wrote.
 type BundleResult struct {
 	Result

@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 	"github.com/ferry-oci/ferry/repository"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // HintedError is an error that knows what the user should do about it. The
@@ -44,7 +45,8 @@ func IsUsage(err error) bool {
 }
 
 // Hint picks the one hint that helps most with err: its own (WithHint),
-// else one for a constraint that matched nothing, a registry flag that
+// else one for a transfer the drift gate stopped, a constraint that
+// matched nothing, a registry flag that
 // names no file (remote.ConfigFileError), for usage
 // (usage says err is one), for a registry that refused, or for the domain
 // error err holds. resumes says that running the same command again
@@ -54,8 +56,13 @@ func Hint(err error, usage, resumes bool) string {
 	if errors.As(err, &h) {
 		return h.Hint
 	}
-	var fe *remote.ConfigFileError
+	var (
+		fe *remote.ConfigFileError
+		de *transfer.DriftError
+	)
 	switch {
+	case errors.As(err, &de):
+		return "the tags above changed in the target since they were written: find out why; then pass --overwrite (with --backup-tag-suffix to keep the old content) or --skip-existing"
 	case errors.Is(err, component.ErrNoVersionMatches):
 		return "widen the constraint, or name one of the versions that exist (REPO//NAME:VERSION)"
 	case errors.As(err, &fe):
@@ -121,6 +128,25 @@ func PlanHint(err error) error {
 		return WithHint(err, "the source changed since the plan was made: make the plan again and review it")
 	}
 	return err
+}
+
+// BundleCreateHint says what to do after a failed CreateBundle (or
+// CreateBundleFromPlan) of file.
+func BundleCreateHint(err error, file string) error {
+	var re *RunError
+	switch {
+	case errors.Is(err, ErrPlanStale):
+		return PlanHint(err)
+	case errors.Is(err, bundle.ErrPartialExists):
+		return WithHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", file, file)
+	case errors.Is(err, fs.ErrExist):
+		return WithHint(err, "the bundle exists already: remove it or choose another -o")
+	case errors.Is(err, bundle.ErrPlanChanged):
+		return WithHint(err, "the source or the options changed since the partial bundle was started: delete %s.partial* and create it again", file)
+	case errors.As(err, &re):
+		return WithHint(err, "the partial bundle is kept: run the same command with --resume to fetch only what is missing")
+	}
+	return VerifyHint(err)
 }
 
 // BundleHint says what to do about an error opening or checking the

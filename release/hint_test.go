@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/cosign"
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 func TestHintPicksTheOutermostOwnHint(t *testing.T) {
@@ -32,6 +36,7 @@ func TestHintByError(t *testing.T) {
 		want           string
 	}{
 		{component.ErrNoVersionMatches, false, false, "widen the constraint"},
+		{fmt.Errorf("promote: %w", &transfer.DriftError{}), false, true, "--skip-existing"},
 		{errors.New("bad flag"), true, false, "ferry help"},
 		{fmt.Errorf("copy: %w", oci.ErrDigestMismatch), false, false, "damaged in storage or in transit"},
 		{exitcode.Mark(errors.New("stop"), exitcode.Interrupted), false, true, "resumes where it stopped"},
@@ -84,5 +89,47 @@ func TestHintForAMissingRegistryFile(t *testing.T) {
 	err := exitcode.Mark(&remote.ConfigFileError{Flag: "--ca-file", Path: "ca.pem", Err: fs.ErrNotExist}, exitcode.Usage)
 	if got := Hint(err, true, false); got != "check the path given to --ca-file: the file must exist and be readable" {
 		t.Errorf("Hint = %q", got)
+	}
+}
+
+func TestBundleCreateHint(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{ErrPlanStale, "make the plan again"},
+		{bundle.ErrPartialExists, "add --resume to continue it, or delete r.tar.partial*"},
+		{fs.ErrExist, "the bundle exists already"},
+		{bundle.ErrPlanChanged, "delete r.tar.partial* and create it again"},
+		{&RunError{Err: errors.New("cut")}, "run the same command with --resume"},
+		{component.ErrNoSignature, "ferry component sign"},
+	} {
+		if got := Hint(BundleCreateHint(tc.err, "r.tar"), false, true); !strings.Contains(got, tc.want) {
+			t.Errorf("BundleCreateHint(%v): hint %q, want %q in it", tc.err, got, tc.want)
+		}
+	}
+	if err := errors.New("plain"); BundleCreateHint(err, "r.tar") != err {
+		t.Error("BundleCreateHint wraps an error it has no hint for")
+	}
+}
+
+func TestReadBundleOptions(t *testing.T) {
+	bo, err := ReadBundleOptions("4KiB", "", true)
+	if err != nil || bo.VolumeSize != 4096 || !bo.Resume || bo.MissingFrom != nil {
+		t.Fatalf("ReadBundleOptions(4KiB) = %+v, %v", bo, err)
+	}
+	if _, err := ReadBundleOptions("four", "", false); !IsUsage(err) || !strings.Contains(err.Error(), "--split") {
+		t.Errorf("a malformed --split: %v, want a usage error naming the flag", err)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "inventory.json")
+	if err := os.WriteFile(bad, []byte(`{"mediaType":"text/plain"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadBundleOptions("", bad, false); !errors.Is(err, bundle.ErrInvalidInventory) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("a foreign --missing-from file: %v, want ErrInvalidInventory naming the file", err)
+	}
+	if _, err := ReadBundleOptions("", filepath.Join(dir, "none.json"), false); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing --missing-from file: %v, want fs.ErrNotExist", err)
 	}
 }

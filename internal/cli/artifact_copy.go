@@ -61,7 +61,7 @@ func (g *globals) runArtifactCopy(ctx context.Context, srcArg, dstArg string, o 
 	res, err := release.CopyArtifact(ctx, ro.Repository.Registry, src, dst, ro)
 	bar.Finish()
 	if err != nil {
-		return verifyHint(err)
+		return release.VerifyHint(err)
 	}
 	if o.dryRun {
 		return g.printPlan(res.Plan)

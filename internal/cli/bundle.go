@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-oci/ferry/bundle"
 	"github.com/ferry-oci/ferry/release"
 	"github.com/ferry-oci/ferry/transfer"
 )
@@ -155,7 +152,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	if err != nil {
 		return err
 	}
-	bo, err := o.bundleOptions()
+	bo, err := release.ReadBundleOptions(o.split, o.missingFrom, o.resume)
 	if err != nil {
 		return err
 	}
@@ -172,7 +169,7 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 	bar.Finish()
 	switch {
 	case err != nil:
-		return bundleCreateHint(err, o.file)
+		return release.BundleCreateHint(err, o.file)
 	case o.DryRun:
 		// -o names the bundle here: the plan is always the JSON file --plan runs.
 		return g.writePlanFile(release.NewPlanFile(&res.Result), o.signKey, true)
@@ -182,51 +179,11 @@ func (g *globals) runBundleCreate(ctx context.Context, srcArgs []string, o bundl
 
 // bundleFromPlan writes the bundle of --plan, checked against --public-key.
 func (g *globals) bundleFromPlan(ctx context.Context, o bundleCreateOptions, ro release.Options, bo release.BundleOptions) (*release.BundleResult, error) {
-	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
+	pf, err := release.ReadPlanFile(o.plan, o.verify.publicKeys)
 	if err != nil {
 		return nil, err
 	}
 	return release.CreateBundleFromPlan(ctx, pf, ro, bo)
-}
-
-// bundleOptions reads --split, --resume and --missing-from.
-func (o bundleCreateOptions) bundleOptions() (release.BundleOptions, error) {
-	bo := release.BundleOptions{Resume: o.resume}
-	if o.split != "" {
-		n, err := bundle.ParseSize(o.split)
-		if err != nil {
-			return bo, usageErr(fmt.Errorf("--split: %w", err))
-		}
-		bo.VolumeSize = n
-	}
-	if o.missingFrom != "" {
-		b, err := os.ReadFile(o.missingFrom)
-		if err != nil {
-			return bo, fmt.Errorf("reading --missing-from: %w", err)
-		}
-		if bo.MissingFrom, err = bundle.ParseInventory(b); err != nil {
-			return bo, fmt.Errorf("reading --missing-from %s: %w", o.missingFrom, err)
-		}
-	}
-	return bo, nil
-}
-
-// bundleCreateHint says what to do after a failed bundle create.
-func bundleCreateHint(err error, file string) error {
-	var re *release.RunError
-	switch {
-	case errors.Is(err, release.ErrPlanStale):
-		return planHint(err)
-	case errors.Is(err, bundle.ErrPartialExists):
-		return withHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", file, file)
-	case errors.Is(err, fs.ErrExist):
-		return withHint(err, "the bundle exists already: remove it or choose another -o")
-	case errors.Is(err, bundle.ErrPlanChanged):
-		return withHint(err, "the source or the options changed since the partial bundle was started: delete %s.partial* and create it again", file)
-	case errors.As(err, &re):
-		return withHint(err, "the partial bundle is kept: run the same command with --resume to fetch only what is missing")
-	}
-	return verifyHint(err)
 }
 
 // printBundle prints what bundle create wrote, and writes it to the

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/release"
-	"github.com/ferry-oci/ferry/transfer"
 )
 
 // addDriftFlags binds the drift gate's flags (next to the command's
@@ -68,13 +67,4 @@ func (g *globals) printResult(res *release.Result, check bool, reportFile string
 		fmt.Fprintln(g.stderr, n)
 	}
 	return g.printReport(res, reportFile)
-}
-
-// driftHint is the hint for a run the drift gate stopped.
-func driftHint(err error) string {
-	var de *transfer.DriftError
-	if errors.As(err, &de) {
-		return "the tags above changed in the target since they were written: find out why; then pass --overwrite (with --backup-tag-suffix to keep the old content) or --skip-existing"
-	}
-	return ""
 }

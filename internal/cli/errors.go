@@ -17,14 +17,6 @@ func usageErr(err error) error { return exitcode.Mark(err, exitcode.Usage) }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
-// The hints and the plan's signing key are the library's (release).
-var (
-	withHint    = release.WithHint
-	verifyHint  = release.VerifyHint
-	planHint    = release.PlanHint
-	loadSignKey = release.LoadSignKey
-)
-
 // resumable are the commands that copy, and resume where they stopped
 // when run again.
 var resumable = map[string]bool{
@@ -54,15 +46,8 @@ func report(w io.Writer, err error, interrupted, resumes bool) int {
 	return exitcode.Code(err)
 }
 
-// hintFor is the library's hint for err (release.Hint), the drift gate's
-// when err carries none of its own.
-func hintFor(err error, resumes bool) string {
-	var h *release.HintedError
-	if d := driftHint(err); d != "" && !errors.As(err, &h) {
-		return d
-	}
-	return release.Hint(err, isUsage(err), resumes)
-}
+// hintFor is the library's hint for err (release.Hint).
+func hintFor(err error, resumes bool) string { return release.Hint(err, isUsage(err), resumes) }
 
 // isUsage reports whether err is an error in how ferry was called.
 func isUsage(err error) bool { return release.IsUsage(err) || isCobraUsage(err) }

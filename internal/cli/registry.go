@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // registryFlags are the flags of every command that talks to a registry,
@@ -74,7 +75,7 @@ func (g *globals) newRemoteStore() (*remote.Store, error) {
 	}
 	s, err := remote.New(opts...)
 	if err != nil {
-		return nil, withHint(usageErr(err), "check the files the registry flags name: --ca-file wants PEM CERTIFICATE blocks (the CA that signed the registry's certificate), --cert-file and --key-file a PEM certificate and its key, --registry-config a Docker config.json")
+		return nil, release.WithHint(usageErr(err), "check the files the registry flags name: --ca-file wants PEM CERTIFICATE blocks (the CA that signed the registry's certificate), --cert-file and --key-file a PEM certificate and its key, --registry-config a Docker config.json")
 	}
 	return s, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/oci/remote"
+	"github.com/ferry-oci/ferry/release"
 )
 
 // globals are the flags every command shares.
@@ -101,7 +102,7 @@ func (g *globals) validate() error {
 	default:
 		err := usageErr(errorf("--output %q: want table, yaml or json", g.output))
 		if strings.ContainsAny(g.output, "/.") {
-			return withHint(err, "-o is the output format; artifact pull, localize and component download name their directory or file with -O")
+			return release.WithHint(err, "-o is the output format; artifact pull, localize and component download name their directory or file with -O")
 		}
 		return err
 	}

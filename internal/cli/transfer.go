@@ -107,7 +107,7 @@ func (g *globals) runTransfer(ctx context.Context, srcArgs []string, dstArg stri
 	res, err := release.Transfer(ctx, srcArgs, dstArg, ro)
 	bar.Finish()
 	if err != nil {
-		return verifyHint(err)
+		return release.VerifyHint(err)
 	}
 	if o.DryRun && !o.Check {
 		return g.printPlanFile(release.NewPlanFile(res), o.signKey)
@@ -121,7 +121,7 @@ func (g *globals) runPlan(ctx context.Context, o *copyFlags) error {
 	if err != nil {
 		return err
 	}
-	pf, err := g.readPlan(o.plan, o.verify.publicKeys)
+	pf, err := release.ReadPlanFile(o.plan, o.verify.publicKeys)
 	if err != nil {
 		return err
 	}
@@ -129,12 +129,7 @@ func (g *globals) runPlan(ctx context.Context, o *copyFlags) error {
 	res, err := release.RunPlan(ctx, pf, ro)
 	bar.Finish()
 	if err != nil {
-		return planHint(err)
+		return release.PlanHint(err)
 	}
 	return g.printResult(res, o.Check, o.reportFile)
-}
-
-// readPlan reads the plan file of --plan (release.ReadPlanFile).
-func (g *globals) readPlan(file string, keyFiles []string) (*release.PlanFile, error) {
-	return release.ReadPlanFile(file, keyFiles)
 }

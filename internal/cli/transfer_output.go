@@ -27,7 +27,7 @@ func (g *globals) writePlanFile(pf *release.PlanFile, signKey string, asJSON boo
 		}
 		return g.printPlan(pf.Plan)
 	}
-	key, err := loadSignKey(signKey)
+	key, err := release.LoadSignKey(signKey)
 	if err != nil {
 		return err
 	}

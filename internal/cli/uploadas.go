@@ -14,8 +14,3 @@ func addUploadAsFlag(f *pflag.FlagSet, v *string) {
 	f.StringVar(v, "upload-as", ocmtransfer.UploadAsOCIArtifact,
 		"how copied images are stored: ociArtifact (an artifact of its own repository; both OCM CLIs read it) or localBlob (inside the component version's OCI index, as the OCM v2 CLI stores them; the OCM v1 CLI cannot read that)")
 }
-
-// uploadAsFlag is --upload-as where it is not bound to release.Options.
-type uploadAsFlag struct{ value string }
-
-func (u *uploadAsFlag) add(f *pflag.FlagSet) { addUploadAsFlag(f, &u.value) }
