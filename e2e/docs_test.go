@@ -64,7 +64,7 @@ func TestDocs(t *testing.T) {
 		t.Run(filepath.Base(b.file)+":"+itoa(b.line), func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), "bash", "-euo", "pipefail", "-c", b.text)
 			cmd.Dir = w.work
-			cmd.Env = append(os.Environ(), "FERRY="+w.ferry, "PUBLIC="+w.public.Host, "PRIVATE="+w.private.Host,
+			cmd.Env = append(os.Environ(), reproducible, "FERRY="+w.ferry, "PUBLIC="+w.public.Host, "PRIVATE="+w.private.Host,
 				"WORK="+w.work, "SAMPLE="+w.sample, "PATH="+filepath.Dir(w.ferry)+":"+os.Getenv("PATH"))
 			out, err := cmd.CombinedOutput()
 			if err != nil {

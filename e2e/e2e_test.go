@@ -70,6 +70,14 @@ type world struct {
 
 const release = "example.com/podinfo:6.3.6"
 
+// reproducible is the environment entry that fixes the creationTime of the
+// versions ferry creates here: the world publishes the sample release, and
+// the README and docs publish it again under other paths and carry both
+// into one target, which holds them as the same version only when their
+// descriptors are the same to the byte (with the clock, only when both
+// creates fell into the same second).
+const reproducible = "SOURCE_DATE_EPOCH=1767225600"
+
 func newWorld(t *testing.T) *world {
 	w := &world{t: t, ferry: ferryBinary(t), public: registrytest.New(t), private: registrytest.New(t), work: t.TempDir()}
 	sample, err := filepath.Abs("../testdata/podinfo")
@@ -103,6 +111,7 @@ func (w *world) exec(args ...string) (string, string, int) {
 	w.t.Helper()
 	cmd := exec.CommandContext(w.t.Context(), w.ferry, append(args, "--no-progress")...)
 	cmd.Dir = w.work
+	cmd.Env = append(os.Environ(), reproducible)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

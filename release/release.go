@@ -1,10 +1,14 @@
-// Package release carries OCM component versions, with every image and blob
-// their resources point at, between component repositories: one call plans
-// and runs a transfer (Transfer), writes an offline bundle (CreateBundle),
-// imports one (Import), or copies a single OCI artifact (CopyArtifact). Each
-// opens what it reads from, plans with package transfer, runs the plan with
-// its one copy engine, and cleans up after a failure itself: a Go program
-// and ferry's command line make the same call.
+// Package release is ferry's operations as library calls: each of ferry's
+// commands is one call here, which a Go program makes as the command line
+// does. It carries OCM component versions, with every image and blob their
+// resources point at, between component repositories (Transfer,
+// CreateBundle, Import, CopyArtifact), and creates, lists, signs, verifies,
+// localizes and publishes them. Each call opens what it reads from
+// (repository.Open), plans with package ocmtransfer, runs the plan with the
+// one copy engine (transfer), and cleans up after a failure itself. Beside
+// the calls: request types that read inputs as users state them (flag
+// values, key and plan files), results that print themselves as tables, and
+// Hint, the advice for the errors the calls return.
 package release
 
 import (
