@@ -179,7 +179,7 @@ func (g *setGraph) add(d v1.Descriptor, depth int) error {
 			if err := g.add(c, depth+1); err != nil {
 				return err
 			}
-		case isForeignLayer(c):
+		case oci.IsNonDistributable(c):
 			// Non-distributable layers stay where their URLs say.
 		default:
 			if c.Size < 0 {
@@ -258,12 +258,6 @@ func (g *setGraph) copyBlob(tw *tar.Writer, d v1.Descriptor) error {
 		return fmt.Errorf("copying blob %s: %w", d.Digest, err)
 	}
 	return nil
-}
-
-func isForeignLayer(d v1.Descriptor) bool {
-	return d.MediaType == types.DockerForeignLayer ||
-		d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" ||
-		d.MediaType == "application/vnd.oci.image.layer.nondistributable.v1.tar"
 }
 
 // digestWriter counts and hashes what it passes on.

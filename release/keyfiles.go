@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -21,9 +20,9 @@ func LoadSignKey(file string) (crypto.Signer, error) {
 	if file == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(file)
+	b, err := readFlagFile("--sign-key", file)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("--sign-key: %w", err)}
+		return nil, err
 	}
 	key, err := cosign.LoadPrivateKey(b, cosign.Password)
 	if err != nil {
@@ -40,9 +39,9 @@ func LoadSignKey(file string) (crypto.Signer, error) {
 // the PEM file a --private-key names; a file that cannot be read is a
 // *UsageError.
 func ReadPrivateKey(file string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(file)
+	b, err := readFlagFile("--private-key", file)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("--private-key: %w", err)}
+		return nil, err
 	}
 	key, err := component.ParsePrivateKey(b)
 	if err != nil {
@@ -55,9 +54,9 @@ func ReadPrivateKey(file string) (*rsa.PrivateKey, error) {
 // signature from the PEM file a --public-key names; a file that cannot be
 // read is a *UsageError.
 func ReadPublicKey(file string) (*rsa.PublicKey, error) {
-	b, err := os.ReadFile(file)
+	b, err := readFlagFile("--public-key", file)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("--public-key: %w", err)}
+		return nil, err
 	}
 	pub, err := component.ParsePublicKey(b)
 	if err != nil {
@@ -70,9 +69,9 @@ func ReadPublicKey(file string) (*rsa.PublicKey, error) {
 // cosign public keys in keyFiles when there are any. A plan that does not
 // read or verify comes with a hint (WithHint).
 func ReadPlanFile(file string, keyFiles []string) (*PlanFile, error) {
-	b, err := os.ReadFile(file)
+	b, err := readFlagFile("--plan", file)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("--plan: %w", err)}
+		return nil, err
 	}
 	keys, err := PublicKeys(keyFiles)
 	if err != nil {

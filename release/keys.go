@@ -21,9 +21,9 @@ func SignatureChecks(names, keyFiles []string) ([]ocmtransfer.SignatureCheck, er
 	}
 	var out []ocmtransfer.SignatureCheck
 	for i, name := range names {
-		b, err := os.ReadFile(keyFiles[i])
+		b, err := readFlagFile("--public-key", keyFiles[i])
 		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--public-key: %w", err)}
+			return nil, err
 		}
 		pub, err := component.ParsePublicKey(b)
 		if err != nil {
@@ -56,9 +56,9 @@ func PublicKeys(files []string) ([]crypto.PublicKey, error) { return readKeys("-
 func readKeys(flag string, files []string) ([]crypto.PublicKey, error) {
 	var keys []crypto.PublicKey
 	for _, file := range files {
-		b, err := os.ReadFile(file)
+		b, err := readFlagFile(flag, file)
 		if err != nil {
-			return nil, &UsageError{fmt.Errorf("%s: %w", flag, err)}
+			return nil, err
 		}
 		pub, err := cosign.LoadPublicKey(b)
 		if err != nil {
@@ -67,4 +67,14 @@ func readKeys(flag string, files []string) ([]crypto.PublicKey, error) {
 		keys = append(keys, pub)
 	}
 	return keys, nil
+}
+
+// readFlagFile reads the file the command-line flag names; a file that
+// cannot be read is a *UsageError naming the flag.
+func readFlagFile(flag, file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &UsageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	return b, nil
 }

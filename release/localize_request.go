@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/gitops"
@@ -109,9 +108,9 @@ func (r *LocalizeRequest) rules() ([]localize.Rule, error) {
 	if r.RulesFile == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(r.RulesFile)
+	b, err := readFlagFile("--rules", r.RulesFile)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("--rules: %w", err)}
+		return nil, err
 	}
 	rules, err := localize.ParseRules(b)
 	if err != nil {
@@ -128,9 +127,9 @@ func (r *LocalizeRequest) chart(registry func() (*remote.Store, error), plainHTT
 		return co, &UsageError{fmt.Errorf("--chart-mode %q: want %s or %s", r.ChartMode, helm.ModeValues, helm.ModeChart)}
 	}
 	if r.ValuesFile != "" {
-		b, err := os.ReadFile(r.ValuesFile)
+		b, err := readFlagFile("--values", r.ValuesFile)
 		if err != nil {
-			return co, &UsageError{fmt.Errorf("--values: %w", err)}
+			return co, err
 		}
 		co.Values = b
 	}
