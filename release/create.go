@@ -14,6 +14,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/construct"
 	"github.com/ferry-oci/ferry/component/ocireg"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
@@ -187,4 +188,18 @@ func createLocal(ctx context.Context, specs []construct.Spec, repo *repository.R
 		out = append(out, CreatedVersion{Component: cv.Name, Version: cv.Version, Digest: cv.Digest, Target: repo.String(), State: state})
 	}
 	return out, nil
+}
+
+// CreatedVersions are the versions Create made, as a table prints them.
+type CreatedVersions []CreatedVersion
+
+// WriteTable writes one row per version: component, version, digest,
+// target and state.
+func (cs CreatedVersions) WriteTable(w io.Writer) error {
+	t := human.NewTable(w)
+	t.Row("COMPONENT", "VERSION", "DIGEST", "TARGET", "")
+	for _, c := range cs {
+		t.Row(c.Component, c.Version, c.Digest.String(), c.Target, c.State)
+	}
+	return t.Flush()
 }

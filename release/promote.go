@@ -3,11 +3,14 @@ package release
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/internal/buildinfo"
+	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/mirror"
 	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
@@ -220,4 +223,17 @@ func MirrorConfig(ctx context.Context, sources []string, target, dir string, for
 	}
 	files, err := WriteMirrorConfig(plan, dir, formats, mo)
 	return &MirrorResult{Pairs: mirror.FromPlan(plan), Files: files}, err
+}
+
+// WriteTable writes each image repository beside its mirror, then the
+// files written.
+func (r *MirrorResult) WriteTable(w io.Writer) error {
+	t := human.NewTable(w)
+	t.Row("SOURCE", "MIRROR")
+	for _, p := range r.Pairs {
+		t.Row(p.Source, p.Mirror)
+	}
+	t.Row("")
+	t.Row("wrote " + strings.Join(r.Files, ", "))
+	return t.Flush()
 }
