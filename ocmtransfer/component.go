@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-oci/ferry/bom"
 	"github.com/ferry-oci/ferry/component"
@@ -90,6 +91,9 @@ type PlanOptions struct {
 	// UploadAs is how images copied by value are stored in the target:
 	// UploadAsOCIArtifact ("" too) or UploadAsLocalBlob (see ocmv2.go).
 	UploadAs string
+	// Jobs is how many reads of the source planning makes at once; 0
+	// means 8.
+	Jobs int
 	// HTTPClient fetches charts from Helm repositories (helm/v1 accesses);
 	// nil means a plain client with a timeout.
 	HTTPClient *http.Client
@@ -192,8 +196,13 @@ func NewPlan(ctx context.Context, src *SourceReader, repo *ocireg.Repository, re
 		o.Artifacts.FilterAlways = true // archives stay closed: see transfer.PlanOptions.FilterAlways
 	}
 	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: transfer.NewPlanner(src, o.Artifacts), seen: map[string]*component.Descriptor{}}
-	for _, r := range refs {
-		if err := cp.version(ctx, r.Component, r.Version, 0); err != nil {
+	names := make([][2]string, len(refs))
+	for i, r := range refs {
+		names[i] = [2]string{r.Component, r.Version}
+	}
+	pre := cp.prefetchVersions(ctx, names)
+	for i, r := range refs {
+		if err := cp.version(ctx, r.Component, r.Version, 0, pre[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -218,7 +227,17 @@ type componentPlanner struct {
 
 const maxReferenceDepth = 32
 
-func (cp *componentPlanner) version(ctx context.Context, name, version string, depth int) error {
+func (o PlanOptions) jobs() int {
+	if o.Jobs > 0 {
+		return o.Jobs
+	}
+	return 8
+}
+
+// version plans the component version name:version, and with Recursive
+// the versions it references first. cv is the version when
+// prefetchVersions read it already, else nil.
+func (cp *componentPlanner) version(ctx context.Context, name, version string, depth int, cv *ocireg.Version) error {
 	key := name + ":" + version
 	if _, ok := cp.seen[key]; ok {
 		return nil
@@ -226,9 +245,11 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if depth > maxReferenceDepth {
 		return fmt.Errorf("component references nest more than %d deep at %s", maxReferenceDepth, key)
 	}
-	cv, err := cp.repo.Get(ctx, name, version)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", key, oci.WithSide(err, oci.Source, "read"))
+	if cv == nil {
+		var err error
+		if cv, err = cp.repo.Get(ctx, name, version); err != nil {
+			return fmt.Errorf("reading %s: %w", key, oci.WithSide(err, oci.Source, "read"))
+		}
 	}
 	cp.seen[key] = cv.Descriptor
 	sigs, err := cp.verify(cv.Descriptor)
@@ -236,8 +257,14 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 		return err
 	}
 	if cp.o.Recursive {
-		for _, r := range cv.Descriptor.References {
-			if err := cp.version(ctx, r.ComponentName, r.Version, depth+1); err != nil {
+		refs := cv.Descriptor.References
+		names := make([][2]string, len(refs))
+		for i, r := range refs {
+			names[i] = [2]string{r.ComponentName, r.Version}
+		}
+		pre := cp.prefetchVersions(ctx, names)
+		for i, r := range refs {
+			if err := cp.version(ctx, r.ComponentName, r.Version, depth+1, pre[i]); err != nil {
 				return fmt.Errorf("%s reference %s: %w", key, r.Name, err)
 			}
 		}
@@ -251,9 +278,10 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version), Signatures: sigs}
 
 	var blobs []v1.Descriptor // local blobs of the target version
+	pre := cp.prefetch(ctx, rs, d.Resources)
 	for i := range d.Resources {
 		r := &d.Resources[i]
-		ch, lb, err := cp.resource(ctx, rs, cv, r, targetCV)
+		ch, lb, err := cp.resource(ctx, rs, cv, r, pre[i], targetCV)
 		if err != nil {
 			return err
 		}
@@ -359,18 +387,78 @@ func (cp *componentPlanner) repositoryContext() component.RepositoryContext {
 	return component.RepositoryContext{Type: "OCIRegistry", Fields: f}
 }
 
-// resource plans one resource and returns how it moves and the local blobs
-// it adds to the target version.
-func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, cv *ocireg.Version, r *component.Resource, targetCV string) (ResourceChange, []v1.Descriptor, error) {
-	ch := ResourceChange{Name: r.Name, From: r.Access, To: r.Access}
+// How the planner moves a resource (componentPlanner.route).
+type route int
+
+const (
+	routeNone        route = iota // no content
+	routeIndex                    // an OCM v2 index entry (ocmv2.go)
+	routeLocal                    // a local blob copied with the version
+	routeByReference              // not copied, access kept
+	routeArtifactSet              // an image stored as an OCM artifact set
+	routeArtifact                 // an image copied by value
+	routeOCIBlob                  // an OCI blob copied by value
+	routeUnsupported              // an access ferry cannot fetch (ocmv2.go)
+)
+
+// route decides how the resource r moves.
+func (cp *componentPlanner) route(r *component.Resource) route {
 	kind := r.Access.Kind()
 	switch {
 	case r.Access.IsNone():
+		return routeNone
+	case resource.IsIndexArtifact(r):
+		return routeIndex
+	case kind == component.AccessLocalBlob && !(resource.IsArtifact(r) && !cp.target.Intermediate):
+		return routeLocal
+	case cp.o.ByReference && kind != component.AccessRelativeOCIReference && kind != component.AccessLocalBlob:
+		return routeByReference
+	case cp.o.ArtifactSets != "" && cp.target.Intermediate && resource.IsArtifact(r):
+		return routeArtifactSet
+	case resource.IsArtifact(r):
+		return routeArtifact
+	case kind == component.AccessOCIBlob:
+		return routeOCIBlob
+	}
+	return routeUnsupported
+}
+
+// prefetchVersions reads the component versions names (name and version
+// each) that are not planned yet, PlanOptions.Jobs at a time, for version
+// to plan one after another in their order. A version that cannot be read
+// is left nil: version reads it again and reports the error in order.
+func (cp *componentPlanner) prefetchVersions(ctx context.Context, names [][2]string) []*ocireg.Version {
+	out := make([]*ocireg.Version, len(names))
+	if len(names) < 2 {
+		return out // nothing to overlap
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cp.o.jobs())
+	for i, n := range names {
+		if _, ok := cp.seen[n[0]+":"+n[1]]; ok {
+			continue
+		}
+		g.Go(func() error {
+			out[i], _ = cp.repo.Get(gctx, n[0], n[1])
+			return nil
+		})
+	}
+	g.Wait() //nolint:errcheck // the goroutines return no error
+	return out
+}
+
+// resource plans one resource and returns how it moves and the local blobs
+// it adds to the target version. pre is the resource's artifact when
+// prefetch resolved it already.
+func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, cv *ocireg.Version, r *component.Resource, pre *resource.Artifact, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+	ch := ResourceChange{Name: r.Name, From: r.Access, To: r.Access}
+	switch cp.route(r) {
+	case routeNone:
 		ch.How = "none"
 		return ch, nil, nil
-	case resource.IsIndexArtifact(r):
+	case routeIndex:
 		return cp.indexArtifact(ctx, rs, r, ch, targetCV)
-	case kind == component.AccessLocalBlob && !(resource.IsArtifact(r) && !cp.target.Intermediate):
+	case routeLocal:
 		ch.How = "local"
 		lb, err := r.Access.LocalBlob()
 		if err != nil {
@@ -393,17 +481,47 @@ func (cp *componentPlanner) resource(ctx context.Context, rs *resource.Content, 
 			}
 		}
 		return ch, descs, nil
-	case cp.o.ByReference && kind != component.AccessRelativeOCIReference && kind != component.AccessLocalBlob:
+	case routeByReference:
 		ch.How = "by reference" // not fetched, so not checked: it does not cross
 		return ch, nil, nil
-	case cp.o.ArtifactSets != "" && cp.target.Intermediate && resource.IsArtifact(r):
+	case routeArtifactSet:
 		return cp.artifactSet(ctx, rs, r, ch, targetCV)
-	case resource.IsArtifact(r):
-		return cp.artifact(ctx, rs, r, ch, targetCV)
-	case kind == component.AccessOCIBlob:
+	case routeArtifact:
+		return cp.artifact(ctx, rs, r, pre, ch, targetCV)
+	case routeOCIBlob:
 		return cp.ociBlob(rs, r, ch, targetCV)
 	}
 	return cp.unsupportedAccess(ctx, rs, r, ch, targetCV)
+}
+
+// prefetch resolves the images among the resources that are read from a
+// registry or store by reference, and reads what planning them will read
+// (transfer.Planner.Prefetch), PlanOptions.Jobs at a time. The resources
+// are then planned one after another in descriptor order, which the plan's
+// order (and so a bundle's bytes) follows, and find their reads done: the
+// round trips overlap instead of adding up. An error is left to the
+// planning of that resource, which meets it again.
+func (cp *componentPlanner) prefetch(ctx context.Context, rs *resource.Content, rr []component.Resource) []*resource.Artifact {
+	pre := make([]*resource.Artifact, len(rr))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cp.o.jobs())
+	for i := range rr {
+		r := &rr[i]
+		if k := r.Access.Kind(); cp.route(r) != routeArtifact || (k != component.AccessOCIArtifact && k != component.AccessRelativeOCIReference) {
+			continue // artifact sets and v2 index entries are read from local blobs
+		}
+		g.Go(func() error {
+			a, err := rs.Artifact(gctx, r)
+			if err != nil {
+				return nil
+			}
+			pre[i] = a
+			cp.pl.Prefetch(gctx, a.Ref.Repo(), a.Descriptor)
+			return nil
+		})
+	}
+	g.Wait() //nolint:errcheck // the goroutines return no error
+	return pre
 }
 
 // localBlob plans the copy of a local blob (each chunk of a chunked one)
@@ -435,10 +553,13 @@ func (cp *componentPlanner) localBlob(cv *ocireg.Version, r *component.Resource,
 }
 
 // artifact plans the copy of an image-like resource and rewrites its access.
-func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, r *component.Resource, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
-	a, err := rs.Artifact(ctx, r)
-	if err != nil {
-		return ch, nil, err
+func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, r *component.Resource, pre *resource.Artifact, ch ResourceChange, targetCV string) (ResourceChange, []v1.Descriptor, error) {
+	a := pre
+	if a == nil {
+		var err error
+		if a, err = rs.Artifact(ctx, r); err != nil {
+			return ch, nil, err
+		}
 	}
 	from := a.Ref
 	if set, ok := a.Reader.(*ctf.ArtifactSet); ok {

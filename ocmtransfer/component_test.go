@@ -514,6 +514,21 @@ func TestComponentRerunReadsOnlyManifests(t *testing.T) {
 	if blobGets != len(descriptorBlobs) {
 		t.Errorf("a re-run read %d blobs from the source, want the %d of the descriptors", blobGets, len(descriptorBlobs))
 	}
+	// Planning reads ahead concurrently (prefetch) and then plans in order:
+	// nothing is asked twice, of either registry.
+	for name, reqs := range map[string]registrytest.Requests{"source": srcReqs, "target": dstReqs} {
+		seen := map[string]int{}
+		for _, r := range reqs {
+			if r.Path != "/v2/" && r.Status < 400 {
+				seen[r.Method+" "+r.Path]++
+			}
+		}
+		for req, n := range seen {
+			if n > 1 {
+				t.Errorf("a re-run sent %s to the %s %d times", req, name, n)
+			}
+		}
+	}
 	t.Logf("no-op re-run: %d requests to the source (%d HEAD, %d GET of which %d descriptor blobs), %d to the target (%d HEAD, %d GET)",
 		len(srcReqs), srcReqs.Count("HEAD", ""), srcReqs.Count("GET", ""), blobGets, len(dstReqs), dstReqs.Count("HEAD", ""), dstReqs.Count("GET", ""))
 }

@@ -294,7 +294,7 @@ func (o Options) componentOptions(spool string) ocmtransfer.PlanOptions {
 	// Overwrite: a version the target holds with other content reaches the
 	// drift gate, which decides (Options.Overwrite, SkipExisting).
 	return ocmtransfer.PlanOptions{Recursive: o.Recursive, ByReference: o.ByReference, Overwrite: true, Verify: o.Verify,
-		ArtifactSets: spool, UploadAs: o.UploadAs, Artifacts: o.planOptions()}
+		ArtifactSets: spool, UploadAs: o.UploadAs, Artifacts: o.planOptions(), Jobs: o.Jobs}
 }
 
 func (o Options) planOptions() transfer.PlanOptions {

@@ -98,6 +98,14 @@ func CheckTags(ctx context.Context, p *Plan, dst oci.Reader, jobs int, more ...T
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for _, c := range checks {
+		if c.art != nil && c.Found != (v1.Hash{}) {
+			if c.art.found == nil {
+				c.art.found = map[string]v1.Hash{}
+			}
+			c.art.found[c.Tag] = c.Found
+		}
+	}
 	return checks, nil
 }
 

@@ -49,6 +49,26 @@ type Artifact struct {
 	Signatures []Signature `json:"signatures,omitempty"`
 
 	manifest []byte // the manifest's bytes, read while planning; not part of the data
+	// found is what CheckTags found under the artifact's tags in the target
+	// (tag -> digest); Run trusts a tag found at the digest the artifact
+	// lands as and asks the target nothing more about it. Not part of the
+	// data: a plan read back is checked again.
+	found map[string]v1.Hash
+}
+
+// foundAs reports whether the drift gate found one of the artifact's tags
+// in the target at its own digest (filtered false) or at its filtered
+// index (filtered true): the target then holds that manifest.
+func (a *Artifact) foundAs() (filtered, ok bool) {
+	for _, h := range a.found {
+		switch {
+		case a.Filter != nil && h == a.Filter.Digest:
+			return true, true
+		case h == a.Digest && (a.Filter == nil || !a.Filter.Forced):
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // Signature is an image signature that PlanOptions.VerifyImage verified,

@@ -18,11 +18,12 @@ type Planner struct {
 	src oci.Reader
 	o   PlanOptions
 
-	mu    sync.Mutex
-	plan  Plan
-	arts  map[key]int     // index into plan.Artifacts
-	blobs map[v1.Hash]int // index into plan.Blobs
-	found attachmentCache
+	mu        sync.Mutex
+	plan      Plan
+	arts      map[key]int     // index into plan.Artifacts
+	blobs     map[v1.Hash]int // index into plan.Blobs
+	found     attachmentCache
+	manifests manifestCache
 
 	verified map[key][]Signature // key{source repository, digest}: what VerifyImage said
 }
@@ -159,7 +160,7 @@ func (p *Planner) add(ctx context.Context, srcRepo string, d v1.Descriptor, to, 
 	if !oci.IsManifest(d.MediaType) {
 		return fmt.Errorf("reading %s@%s: media type %q is not a manifest or index: %w", srcRepo, d.Digest, d.MediaType, oci.ErrUnsupported)
 	}
-	b, err := oci.FetchBytes(ctx, p.src, srcRepo, d, oci.MaxManifestBytes)
+	b, err := p.manifest(ctx, srcRepo, d)
 	if err != nil {
 		return fmt.Errorf("reading manifest %s@%s: %w", srcRepo, d.Digest, oci.WithSide(err, oci.Source, "fetch"))
 	}
@@ -243,6 +244,9 @@ func (p *Planner) AddBlob(srcRepo string, d v1.Descriptor, to string) {
 
 // Plan returns the plan built so far. The Planner must not be used after.
 func (p *Planner) Plan() *Plan {
+	p.manifests.mu.Lock()
+	p.manifests.m = nil // the plan's artifacts keep what they need
+	p.manifests.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return &p.plan

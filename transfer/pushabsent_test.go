@@ -81,3 +81,37 @@ func TestRunRetryAsksAgain(t *testing.T) {
 		t.Errorf("blobs by HEADs sent = %v, want %v (one blob retried)", counts, want)
 	}
 }
+
+// TestRerunTrustsTheGate runs the fixture's plan twice, the second time
+// after CheckTags as the drift gate runs it: the target is asked once
+// about each tag (by the check) and about nothing else, since a tag found
+// at the planned digest says the manifest, and all below it, is there.
+func TestRerunTrustsTheGate(t *testing.T) {
+	f := newFixture(t)
+	s := newStore(t)
+	if _, err := transfer.Run(t.Context(), f.plan(t, s), s, s, transfer.Options{Jobs: 4}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.plan(t, s)
+	f.dst.ResetRequests()
+	checks, err := transfer.CheckTags(t.Context(), p, s, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := transfer.Run(t.Context(), p, s, s, transfer.Options{Jobs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BlobsCopied+rep.ManifestsPushed+rep.TagsSet != 0 {
+		t.Errorf("the re-run wrote: %+v", rep.Counts)
+	}
+	var other []string
+	for _, r := range f.dst.Requests() {
+		if r.Path != "/v2/" && !(r.Method == http.MethodHead && strings.Contains(r.Path, "/manifests/") && !strings.Contains(r.Path, "sha256:")) {
+			other = append(other, r.Method+" "+r.Path)
+		}
+	}
+	if heads := f.dst.Requests().Count(http.MethodHead, ""); heads != len(checks) || len(other) > 0 {
+		t.Errorf("the re-run sent %d HEADs for %d tags, and %v; want one HEAD a tag and nothing else", heads, len(checks), other)
+	}
+}

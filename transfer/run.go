@@ -177,6 +177,12 @@ func (r *run) checkExisting(ctx context.Context) error {
 // exists reports whether dst holds the manifest of a: its own or, for an
 // index filtered by platform, the filtered one, which it records as landed.
 func (r *run) exists(ctx context.Context, a *Artifact) (bool, error) {
+	if filtered, ok := a.foundAs(); ok {
+		if a.Filter != nil {
+			a.Filter.Landed = filtered
+		}
+		return true, nil
+	}
 	if a.Filter != nil && a.Filter.Forced {
 		ok, err := r.dst.Exists(ctx, a.Target, a.Filtered())
 		if err != nil {
@@ -516,6 +522,9 @@ func (r *run) setTag(ctx context.Context, a *Artifact, tag string) error {
 		return err
 	}
 	d := a.Landed()
+	if h, ok := a.found[tag]; ok && h == d.Digest {
+		return nil // the drift gate found it set
+	}
 	cur, err := r.dst.Resolve(ctx, ref)
 	if err == nil && cur.Digest == d.Digest {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -43,13 +44,37 @@ func (s *Store) Referrers(ctx context.Context, repo string, subject v1.Hash, art
 // registry and asks no more, so that a caller who listed the repository's
 // tags already, and knows whether the tag schema holds an index, sends no
 // request at all.
+//
+// The first request to a registry goes alone: concurrent callers wait for
+// its answer rather than each learning that the registry has no API.
 func (s *Store) ReferrersAPI(ctx context.Context, repo string, subject v1.Hash, artifactType string) (ds []v1.Descriptor, api bool, err error) {
-	fail := func(err error) ([]v1.Descriptor, bool, error) {
-		return nil, true, opError("referrers", repo, subject, err)
-	}
 	rn, err := s.parseRepo(repo)
 	if err != nil {
-		return fail(err)
+		return nil, true, opError("referrers", repo, subject, err)
+	}
+	v, _ := s.referrersProbes.LoadOrStore(rn.host, &referrersProbe{})
+	p := v.(*referrersProbe)
+	p.mu.Lock()
+	if !p.answered {
+		defer p.mu.Unlock()
+		ds, api, err = s.referrersAPI(ctx, rn, repo, subject, artifactType)
+		p.answered = err == nil
+		return ds, api, err
+	}
+	p.mu.Unlock()
+	return s.referrersAPI(ctx, rn, repo, subject, artifactType)
+}
+
+// referrersProbe lets one request find out whether a registry has the
+// referrers API.
+type referrersProbe struct {
+	mu       sync.Mutex
+	answered bool
+}
+
+func (s *Store) referrersAPI(ctx context.Context, rn repoName, repo string, subject v1.Hash, artifactType string) ([]v1.Descriptor, bool, error) {
+	fail := func(err error) ([]v1.Descriptor, bool, error) {
+		return nil, true, opError("referrers", repo, subject, err)
 	}
 	if _, none := s.noReferrersAPI.Load(rn.host); none {
 		return nil, false, nil

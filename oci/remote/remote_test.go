@@ -694,6 +694,27 @@ func TestReferrersAPI(t *testing.T) {
 	}
 }
 
+// TestReferrersAPIProbedOnce asks a registry without the referrers API
+// (distribution) for the referrers of many manifests at once: one request
+// learns that it has none, and the others wait for that answer.
+func TestReferrersAPIProbedOnce(t *testing.T) {
+	reg := registrytest.New(t)
+	s := newStore(t)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			ds, api, err := s.ReferrersAPI(t.Context(), reg.Host+"/ref/none", oci.Digest([]byte{byte(i)}), "")
+			if err != nil || api || len(ds) != 0 {
+				t.Errorf("ReferrersAPI = %v, %v, %v; want none, no API", ds, api, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := reg.Requests().Count(http.MethodGet, "/v2/ref/none/referrers/"); n != 1 {
+		t.Errorf("sent %d referrers requests, want 1", n)
+	}
+}
+
 func TestUserAgent(t *testing.T) {
 	var agents sync.Map
 	reg := registrytest.New(t, registrytest.WithHandlerWrapper(func(next http.Handler) http.Handler {

@@ -40,7 +40,8 @@ type Store struct {
 	manifests *manifestCache
 	// noReferrersAPI holds the registries (hosts) that answered 404 for the
 	// OCI 1.1 referrers API.
-	noReferrersAPI sync.Map
+	noReferrersAPI  sync.Map
+	referrersProbes sync.Map // host -> *referrersProbe
 	// schemes holds the hosts a reference named with http:// or https://
 	// (see RequireScheme).
 	schemes sync.Map
