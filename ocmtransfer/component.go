@@ -196,11 +196,7 @@ func NewPlan(ctx context.Context, src *SourceReader, repo *ocireg.Repository, re
 		o.Artifacts.FilterAlways = true // archives stay closed: see transfer.PlanOptions.FilterAlways
 	}
 	cp := &componentPlanner{src: src, repo: repo, target: target, o: o, pl: transfer.NewPlanner(src, o.Artifacts), seen: map[string]*component.Descriptor{}}
-	names := make([][2]string, len(refs))
-	for i, r := range refs {
-		names[i] = [2]string{r.Component, r.Version}
-	}
-	pre := cp.prefetchVersions(ctx, names)
+	pre := cp.prefetchVersions(ctx, refs)
 	for i, r := range refs {
 		if err := cp.version(ctx, r.Component, r.Version, 0, pre[i]); err != nil {
 			return nil, err
@@ -257,13 +253,12 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 		return err
 	}
 	if cp.o.Recursive {
-		refs := cv.Descriptor.References
-		names := make([][2]string, len(refs))
-		for i, r := range refs {
-			names[i] = [2]string{r.ComponentName, r.Version}
+		refs := make([]component.Ref, len(cv.Descriptor.References))
+		for i, r := range cv.Descriptor.References {
+			refs[i] = component.Ref{Component: r.ComponentName, Version: r.Version}
 		}
-		pre := cp.prefetchVersions(ctx, names)
-		for i, r := range refs {
+		pre := cp.prefetchVersions(ctx, refs)
+		for i, r := range cv.Descriptor.References {
 			if err := cp.version(ctx, r.ComponentName, r.Version, depth+1, pre[i]); err != nil {
 				return fmt.Errorf("%s reference %s: %w", key, r.Name, err)
 			}
@@ -423,27 +418,27 @@ func (cp *componentPlanner) route(r *component.Resource) route {
 	return routeUnsupported
 }
 
-// prefetchVersions reads the component versions names (name and version
-// each) that are not planned yet, PlanOptions.Jobs at a time, for version
-// to plan one after another in their order. A version that cannot be read
-// is left nil: version reads it again and reports the error in order.
-func (cp *componentPlanner) prefetchVersions(ctx context.Context, names [][2]string) []*ocireg.Version {
-	out := make([]*ocireg.Version, len(names))
-	if len(names) < 2 {
+// prefetchVersions reads the component versions refs that are not planned
+// yet, PlanOptions.Jobs at a time, for version to plan one after another
+// in their order. A version that cannot be read is left nil: version reads
+// it again and reports the error in order.
+func (cp *componentPlanner) prefetchVersions(ctx context.Context, refs []component.Ref) []*ocireg.Version {
+	out := make([]*ocireg.Version, len(refs))
+	if len(refs) < 2 {
 		return out // nothing to overlap
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cp.o.jobs())
-	for i, n := range names {
-		if _, ok := cp.seen[n[0]+":"+n[1]]; ok {
+	for i, r := range refs {
+		if _, ok := cp.seen[r.Component+":"+r.Version]; ok {
 			continue
 		}
 		g.Go(func() error {
-			out[i], _ = cp.repo.Get(gctx, n[0], n[1])
+			out[i], _ = cp.repo.Get(gctx, r.Component, r.Version)
 			return nil
 		})
 	}
-	g.Wait() //nolint:errcheck // the goroutines return no error
+	_ = g.Wait() // the goroutines return no error
 	return out
 }
 
@@ -520,7 +515,7 @@ func (cp *componentPlanner) prefetch(ctx context.Context, rs *resource.Content, 
 			return nil
 		})
 	}
-	g.Wait() //nolint:errcheck // the goroutines return no error
+	_ = g.Wait() // the goroutines return no error
 	return pre
 }
 

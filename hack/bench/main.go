@@ -198,7 +198,7 @@ func (b *bench) logf(format string, a ...any) {
 }
 
 func (b *bench) run(ctx context.Context) (err error) {
-	c := b.cfg
+	c := &b.cfg
 	start := time.Now()
 	if _, err := os.Stat(timeCmd); err != nil {
 		return fmt.Errorf("%s is missing (apt-get install time): it measures peak RSS", timeCmd)
@@ -223,6 +223,9 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	if !c.keep {
 		defer os.RemoveAll(c.work)
+	}
+	if c.ferry, err = install(c.ferry, filepath.Join(c.work, "bin")); err != nil {
+		return err
 	}
 	if b.log, err = os.Create(filepath.Join(filepath.Dir(c.work), "bench.log")); err != nil {
 		return err
@@ -371,6 +374,12 @@ func (b *bench) findTools(ctx context.Context) []string {
 		cmd.Dir = os.TempDir() // outside the module: go install pkg@version ignores go.mod anyway
 		if o, err := cmd.CombinedOutput(); err != nil {
 			b.report.Tools[p.name] = "not measured: go install " + p.pkg + " failed: " + lastLine(o)
+			b.logf("%s", b.report.Tools[p.name])
+			continue
+		}
+		bin, err := install(bin, filepath.Join(c.work, "bin"))
+		if err != nil {
+			b.report.Tools[p.name] = "not measured: " + err.Error()
 			b.logf("%s", b.report.Tools[p.name])
 			continue
 		}

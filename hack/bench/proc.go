@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,4 +207,35 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 		t.b.Next(over)
 	}
 	return len(p), nil
+}
+
+// install copies the binary src into dir with plain writes, as a package
+// manager or a release archive installs it, and returns the copy's path.
+// Every tool is measured from such a copy, because how a binary's file was
+// written changes its peak RSS: the Go linker writes its output through a
+// shared mapping, which leaves the file in the page cache in large folios,
+// and the kernel then maps much more of it at the first touch of a page. ferry's 88 MB binary peaked at 83-88 MiB as `go build` wrote it and
+// at 58-62 MiB as a copy (docs/benchmarks.md, "Memory").
+func install(src, dir string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(struct{ io.Writer }{out}, in); err != nil { // no copy_file_range: write(2), as an installer does
+		out.Close()
+		return "", fmt.Errorf("installing %s: %w", src, err)
+	}
+	if err := out.Close(); err != nil {
+		return "", fmt.Errorf("installing %s: %w", src, err)
+	}
+	return dst, nil
 }
