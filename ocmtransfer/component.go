@@ -92,7 +92,7 @@ type PlanOptions struct {
 	// UploadAsOCIArtifact ("" too) or UploadAsLocalBlob (see ocmv2.go).
 	UploadAs string
 	// Jobs is how many reads of the source planning makes at once; 0
-	// means 8.
+	// means transfer.DefaultJobs.
 	Jobs int
 	// HTTPClient fetches charts from Helm repositories (helm/v1 accesses);
 	// nil means a plain client with a timeout.
@@ -227,7 +227,7 @@ func (o PlanOptions) jobs() int {
 	if o.Jobs > 0 {
 		return o.Jobs
 	}
-	return 8
+	return transfer.DefaultJobs
 }
 
 // version plans the component version name:version, and with Recursive

@@ -54,9 +54,13 @@ type Finisher interface {
 	Finish(ctx context.Context, dst oci.Store) error
 }
 
+// DefaultJobs is how many copies and reads are in flight at once when
+// the caller does not say (Options.Jobs, the CLI's --jobs).
+const DefaultJobs = 8
+
 func (o Options) jobs() int {
 	if o.Jobs <= 0 {
-		return 8
+		return DefaultJobs
 	}
 	return o.Jobs
 }

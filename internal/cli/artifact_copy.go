@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/release"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 type artifactCopyOptions struct {
@@ -35,7 +36,7 @@ To copy a whole release with its component descriptor, use 'ferry transfer'.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.jobs, "jobs", 8, "blobs copied at once")
+	f.IntVar(&o.jobs, "jobs", transfer.DefaultJobs, "blobs copied at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be copied and copy nothing")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of a multi-platform image (os/arch[/variant])")
 	f.BoolVar(&o.noAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers")

@@ -110,7 +110,7 @@ func newBundleCreateCmd(g *globals) *cobra.Command {
 	f.BoolVarP(&o.Recursive, "recursive", "r", false, "carry referenced component versions too, each once")
 	f.StringSliceVar(&o.platforms, "platform", nil, "carry only these platforms of multi-platform images (os/arch[/variant]); their indexes are rewritten and labelled with the signed digest")
 	f.BoolVar(&o.NoAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the images")
-	f.IntVar(&o.Jobs, "jobs", 8, "blobs fetched at once")
+	f.IntVar(&o.Jobs, "jobs", transfer.DefaultJobs, "blobs fetched at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was written, with the bill of materials, to this file")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan as the JSON file --plan runs, and write nothing")
 	f.StringVar(&o.plan, "plan", "", "write the bundle the plan in `FILE` (from --dry-run -o json) names, exactly as planned")

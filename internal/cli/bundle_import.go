@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/release"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 func newBundleImportCmd(g *globals) *cobra.Command {
@@ -37,7 +38,7 @@ everything it left out; import names what is missing otherwise.`,
 	f := cmd.Flags()
 	g.lock.addFlags(f)
 	f.BoolVar(&o.Overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
-	f.IntVar(&o.Jobs, "jobs", 8, "blobs pushed at once")
+	f.IntVar(&o.Jobs, "jobs", transfer.DefaultJobs, "blobs pushed at once")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials, to this file")
 	o.verify.add(cmd)
 	addDriftFlags(cmd, &o.Promotion)

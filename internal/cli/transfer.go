@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-oci/ferry/release"
+	"github.com/ferry-oci/ferry/transfer"
 )
 
 // transferLong and transferExample are transfer's help.
@@ -67,7 +68,7 @@ func newTransferCmd(g *globals) *cobra.Command {
 	f.BoolVar(&o.Overwrite, "overwrite", false, "move a tag (of an image or a component version) the target holds with other content; see --backup-tag-suffix")
 	f.StringSliceVar(&o.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], comma-separated or repeated)")
 	f.BoolVar(&o.NoAttachments, "no-attachments", false, "leave out signatures, attestations, SBOMs and other referrers of the copied images")
-	f.IntVar(&o.Jobs, "jobs", 8, "blobs and manifests copied at once")
+	f.IntVar(&o.Jobs, "jobs", transfer.DefaultJobs, "blobs and manifests copied at once")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan (what would be copied where) and copy nothing")
 	f.StringVar(&o.reportFile, "report", "", "write a JSON report of what was copied, with the bill of materials (every component, resource, image, digest and signature), to this file")
 	f.BoolVar(&o.ArtifactSets, "ocm-artifact-sets", false, "into a CTF archive: store images as OCM artifact sets (local blobs), as 'ocm transfer --copy-resources' does")
