@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -201,21 +202,31 @@ func (id Identity) String() string {
 	return b.String()
 }
 
-// identityOf computes the identity of element i among elems (§1.4):
+// identities computes the identity of every element of elems (§1.4):
 // extraIdentity plus name, plus version when another element has the same
-// name and an equal extraIdentity.
-func identityOf(elems []ElementMeta, i int) Identity {
-	e := elems[i]
-	id := Identity{}
-	maps.Copy(id, e.ExtraIdentity)
-	id["name"] = e.Name
-	for j, o := range elems {
-		if j != i && o.Name == e.Name && o.ExtraIdentity.Equal(e.ExtraIdentity) {
-			id["version"] = e.Version
-			break
-		}
+// name and an equal extraIdentity. It takes one pass over elems, so that a
+// version of thousands of resources costs no more per resource than one of
+// ten.
+func identities(elems []ElementMeta) []Identity {
+	keys := make([]string, len(elems))
+	count := make(map[string]int, len(elems))
+	for i, e := range elems {
+		// Quoting the name keeps the key unambiguous: a quoted string holds no
+		// raw NUL. Nil and empty extraIdentities are equal, and both render "".
+		keys[i] = strconv.Quote(e.Name) + "\x00" + e.ExtraIdentity.String()
+		count[keys[i]]++
 	}
-	return id
+	out := make([]Identity, len(elems))
+	for i, e := range elems {
+		id := make(Identity, len(e.ExtraIdentity)+2)
+		maps.Copy(id, e.ExtraIdentity)
+		id["name"] = e.Name
+		if count[keys[i]] > 1 {
+			id["version"] = e.Version
+		}
+		out[i] = id
+	}
+	return out
 }
 
 func resourceMetas(rs []Resource) []ElementMeta {
@@ -242,33 +253,49 @@ func referenceMetas(rs []Reference) []ElementMeta {
 	return out
 }
 
+// ResourceIdentities returns the identity of every resource of d (§1.4), in
+// order. Use it rather than ResourceIdentity in a loop over the resources.
+func (d *Descriptor) ResourceIdentities() []Identity { return identities(resourceMetas(d.Resources)) }
+
+// SourceIdentities returns the identity of every source of d, in order.
+func (d *Descriptor) SourceIdentities() []Identity { return identities(sourceMetas(d.Sources)) }
+
 // ResourceIdentity returns the identity of d.Resources[i] (§1.4); i must
 // be a valid index.
-func (d *Descriptor) ResourceIdentity(i int) Identity {
-	return identityOf(resourceMetas(d.Resources), i)
-}
+func (d *Descriptor) ResourceIdentity(i int) Identity { return d.ResourceIdentities()[i] }
 
 // SourceIdentity returns the identity of d.Sources[i] (§1.4).
-func (d *Descriptor) SourceIdentity(i int) Identity {
-	return identityOf(sourceMetas(d.Sources), i)
+func (d *Descriptor) SourceIdentity(i int) Identity { return d.SourceIdentities()[i] }
+
+// ReferenceIdentities returns the identity of every component reference of
+// d, in order.
+func (d *Descriptor) ReferenceIdentities() []Identity {
+	return identities(referenceMetas(d.References))
 }
 
 // ReferenceIdentity returns the identity of d.References[i] (§1.4).
-func (d *Descriptor) ReferenceIdentity(i int) Identity {
-	return identityOf(referenceMetas(d.References), i)
-}
+func (d *Descriptor) ReferenceIdentity(i int) Identity { return d.ReferenceIdentities()[i] }
 
 // ResourceIndex returns the index of the resource whose identity is exactly
 // id, or -1. Like OCM, {name: image} does not match a resource that also has
-// an extraIdentity.
-func (d *Descriptor) ResourceIndex(id Identity) int {
-	metas := resourceMetas(d.Resources)
-	for i := range metas {
-		if identityOf(metas, i).Equal(id) {
-			return i
+// an extraIdentity. To look up many, use ResourceLookup.
+func (d *Descriptor) ResourceIndex(id Identity) int { return d.ResourceLookup()(id) }
+
+// ResourceLookup returns a function that does what ResourceIndex does, for
+// the resources d has now, with the identities computed once.
+func (d *Descriptor) ResourceLookup() func(Identity) int {
+	index := make(map[string]int, len(d.Resources))
+	for i, id := range d.ResourceIdentities() {
+		if _, dup := index[id.String()]; !dup { // a duplicate identity is invalid; the first one wins, as before
+			index[id.String()] = i
 		}
 	}
-	return -1
+	return func(id Identity) int {
+		if i, ok := index[id.String()]; ok {
+			return i
+		}
+		return -1
+	}
 }
 
 // SignatureIndex returns the index of the signature called name, or -1.

@@ -53,8 +53,8 @@ func (d *Descriptor) FindResource(spec string) (*Resource, error) {
 		return &d.Resources[matches[0]], nil
 	}
 	names := make([]string, 0, len(d.Resources))
-	for i := range d.Resources {
-		names = append(names, d.ResourceIdentity(i).String())
+	for _, rid := range d.ResourceIdentities() {
+		names = append(names, rid.String())
 	}
 	if len(matches) > 1 {
 		return nil, fmt.Errorf("%s:%s has %d resources named %q: add their extra identity (name,key=value): %v", d.Name, d.Version, len(matches), id["name"], names)

@@ -225,6 +225,7 @@ func checkLabels(path string, labels []Label, add func(string, string)) {
 // of their identities.
 func checkElements(path string, elems []ElementMeta, what string, add func(string, string)) {
 	seen := map[string]bool{}
+	ids := identities(elems)
 	for i, e := range elems {
 		base := fmt.Sprintf("%s[%d]", path, i)
 		switch {
@@ -243,7 +244,7 @@ func checkElements(path string, elems []ElementMeta, what string, add func(strin
 			}
 		}
 		checkLabels(base+".labels", e.Labels, add)
-		id := identityOf(elems, i).String()
+		id := ids[i].String()
 		if seen[id] {
 			add(base, fmt.Sprintf("duplicate %s identity %s", what, id))
 		}

@@ -82,8 +82,9 @@ func (cv *ComponentVersion) bom() bom.Component {
 	if d, err := component.DescriptorDigest(cv.Descriptor.Descriptor, component.JSONNormalisationV3, crypto.SHA256); err == nil {
 		c.Digest = d
 	}
+	index := cv.Descriptor.Descriptor.ResourceLookup()
 	for _, ch := range cv.Resources {
-		i := cv.Descriptor.Descriptor.ResourceIndex(ch.Identity)
+		i := index(ch.Identity)
 		if i < 0 {
 			continue
 		}

@@ -274,13 +274,14 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 
 	var blobs []v1.Descriptor // local blobs of the target version
 	pre := cp.prefetch(ctx, rs, d.Resources)
+	ids := d.ResourceIdentities() // resource() rewrites accesses and digests, not identities
 	for i := range d.Resources {
 		r := &d.Resources[i]
 		ch, lb, err := cp.resource(ctx, rs, cv, r, pre[i], targetCV)
 		if err != nil {
 			return err
 		}
-		ch.Identity = d.ResourceIdentity(i)
+		ch.Identity = ids[i]
 		if err := cp.checked(rs, r, ch); err != nil {
 			return err
 		}
@@ -682,6 +683,7 @@ func relocate(p *Plan) error {
 // relocate does for one version what the function relocate does for all.
 func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash) (v1.Descriptor, bool)) error {
 	changed := false
+	var index func(component.Identity) int // made at the first resource that moved: most versions have none
 	for j := range cv.Resources {
 		ch := &cv.Resources[j]
 		if ch.How != "by value" || ch.Digest == (v1.Hash{}) {
@@ -695,7 +697,10 @@ func (cv *ComponentVersion) relocate(landedAs func(target string, digest v1.Hash
 		if !ok || landed.Digest == ch.Digest {
 			continue
 		}
-		r := &cv.Descriptor.Resources[cv.Descriptor.ResourceIndex(ch.Identity)]
+		if index == nil {
+			index = cv.Descriptor.ResourceLookup()
+		}
+		r := &cv.Descriptor.Resources[index(ch.Identity)]
 		acc, err := ocireg.WithDigest(r.Access, ch.Digest.String(), landed.Digest.String())
 		if err != nil {
 			return fmt.Errorf("%s:%s resource %s: %w", cv.Name, cv.Version, r.Name, err)

@@ -234,6 +234,7 @@ func componentImages(ctx context.Context, repo *ocireg.Repository, cv *ocireg.Ve
 	d := cv.Descriptor
 	base := cv.Base()
 	var out localize.ImageList
+	ids := d.ResourceIdentities()
 	for i := range d.Resources {
 		im, ok := copyOf(&d.Resources[i], base)
 		if !ok {
@@ -242,11 +243,12 @@ func componentImages(ctx context.Context, repo *ocireg.Repository, cv *ocireg.Ve
 		if !ok {
 			continue
 		}
-		out = append(out, localize.ImageResource{Identity: localize.Identity(d.ResourceIdentity(i)), ReferencePath: path, Image: im})
+		out = append(out, localize.ImageResource{Identity: localize.Identity(ids[i]), ReferencePath: path, Image: im})
 	}
 	if depth >= maxImageDepth {
 		return out, nil
 	}
+	refIDs := d.ReferenceIdentities()
 	for i, ref := range d.References {
 		sub, err := repo.Get(ctx, ref.ComponentName, ref.Version)
 		if errors.Is(err, oci.ErrNotFound) {
@@ -255,7 +257,7 @@ func componentImages(ctx context.Context, repo *ocireg.Repository, cv *ocireg.Ve
 		if err != nil {
 			return nil, fmt.Errorf("reading reference %s (%s:%s): %w", ref.Name, ref.ComponentName, ref.Version, err)
 		}
-		p := append(append([]localize.Identity(nil), path...), localize.Identity(d.ReferenceIdentity(i)))
+		p := append(append([]localize.Identity(nil), path...), localize.Identity(refIDs[i]))
 		more, err := componentImages(ctx, repo, sub, p, depth+1)
 		if err != nil {
 			return nil, err

@@ -131,6 +131,7 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 		d.CreationTime = now().UTC().Truncate(time.Second)
 	}
 	res := &Result{Descriptor: d}
+	srcIDs, resIDs := d.SourceIdentities(), d.ResourceIdentities() // the inputs below change accesses and digests only
 	for i, src := range s.Sources {
 		if src.Input == nil {
 			continue
@@ -143,7 +144,7 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 			return nil, err
 		}
 		b.Kind = "source"
-		b.Identity = d.SourceIdentity(i)
+		b.Identity = srcIDs[i]
 		res.Blobs = append(res.Blobs, b)
 	}
 	for i, r := range s.Resources {
@@ -188,7 +189,7 @@ func Build(ctx context.Context, s Spec, opts Options) (*Result, error) {
 			dr.Digest = &component.DigestSpec{HashAlgorithm: "SHA-256", NormalisationAlgorithm: component.GenericBlobDigestV1, Value: b.Descriptor.Digest.Hex}
 		}
 		b.Kind = "resource"
-		b.Identity = d.ResourceIdentity(i)
+		b.Identity = resIDs[i]
 		res.Blobs = append(res.Blobs, b)
 	}
 	if err := component.Validate(d); err != nil {

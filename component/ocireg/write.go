@@ -359,13 +359,14 @@ func blobLayers(d *component.Descriptor, blobs, artifacts []v1.Descriptor, v2 bo
 		}
 		return nil
 	}
+	resIDs, srcIDs := d.ResourceIdentities(), d.SourceIdentities()
 	for i, r := range d.Resources {
-		if err := use("resource", d.ResourceIdentity(i), r.ElementMeta, r.Access); err != nil {
+		if err := use("resource", resIDs[i], r.ElementMeta, r.Access); err != nil {
 			return nil, nil, err
 		}
 	}
 	for i, s := range d.Sources {
-		if err := use("source", d.SourceIdentity(i), s.ElementMeta, s.Access); err != nil {
+		if err := use("source", srcIDs[i], s.ElementMeta, s.Access); err != nil {
 			return nil, nil, err
 		}
 	}
