@@ -286,8 +286,9 @@ func (d *Descriptor) ResourceIndex(id Identity) int { return d.ResourceLookup()(
 func (d *Descriptor) ResourceLookup() func(Identity) int {
 	index := make(map[string]int, len(d.Resources))
 	for i, id := range d.ResourceIdentities() {
-		if _, dup := index[id.String()]; !dup { // a duplicate identity is invalid; the first one wins, as before
-			index[id.String()] = i
+		k := id.String()
+		if _, dup := index[k]; !dup { // a duplicate identity is invalid; ResourceIndex answers the first
+			index[k] = i
 		}
 	}
 	return func(id Identity) int {
