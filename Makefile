@@ -21,9 +21,11 @@ all: build
 
 # -v lists each package as Go compiles it: on a fresh machine the first build fetches the modules
 # and compiles a few hundred packages (minutes), and this shows it going; a warm build lists none.
+# ferry-serve is `ferry serve`'s registry, a program of its own beside ferry (internal/cli/serve.go).
 build:
-	@echo "build: compiling $(BIN) (Go lists the modules it fetches and the packages it compiles)"
+	@echo "build: compiling $(BIN) and $(BIN)-serve (Go lists the modules it fetches and the packages it compiles)"
 	$(GO) build -v -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ferry
+	$(GO) build -v -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-serve ./cmd/ferry-serve
 
 test:
 	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/e2e$$')

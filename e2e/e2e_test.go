@@ -23,7 +23,7 @@ var (
 	buildErr  error
 )
 
-// ferryBinary builds ferry once for the package.
+// ferryBinary builds ferry, and ferry-serve beside it, once for the package.
 func ferryBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -33,9 +33,13 @@ func ferryBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "ferry")
-		out, err := exec.Command("go", "build", "-o", binary, "../cmd/ferry").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{err, out}
+		// ferry serve runs ferry-serve from beside ferry.
+		for _, prog := range []string{"ferry", "ferry-serve"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../cmd/"+prog).CombinedOutput()
+			if err != nil {
+				buildErr = &buildError{err, out}
+				return
+			}
 		}
 	})
 	if buildErr != nil {

@@ -224,6 +224,10 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if !c.keep {
 		defer os.RemoveAll(c.work)
 	}
+	// ferry serve runs ferry-serve from beside ferry (internal/cli/serve.go).
+	if _, err = install(filepath.Join(filepath.Dir(c.ferry), "ferry-serve"), filepath.Join(c.work, "bin")); err != nil {
+		return fmt.Errorf("%w (make build builds ferry-serve beside ferry)", err)
+	}
 	if c.ferry, err = install(c.ferry, filepath.Join(c.work, "bin")); err != nil {
 		return err
 	}

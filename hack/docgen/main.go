@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/ferry-oci/ferry/internal/cli"
+	"github.com/ferry-oci/ferry/internal/cli/servecmd"
 	"github.com/ferry-oci/ferry/internal/refdoc"
 )
 
@@ -14,7 +15,7 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := refdoc.Generate(cli.Root(), dir); err != nil {
+	if err := refdoc.Generate(cli.Root(servecmd.Command), dir); err != nil {
 		fmt.Fprintln(os.Stderr, "docgen:", err)
 		os.Exit(1)
 	}

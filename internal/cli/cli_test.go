@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	b64 "encoding/base64"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/oci"
@@ -135,7 +133,6 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"version", "--bogus-flag"},
 		{"-o", "xml", "version"},
 		{"artifact", "copy", "UPPER/case:1", "x/y:1"},
-		{"serve", "--tls-cert", "x"},
 	} {
 		code, _, stderr := run(t, args...)
 		if code != 2 {
@@ -144,60 +141,6 @@ func TestUsageErrorsExit2(t *testing.T) {
 		if !strings.HasPrefix(stderr, "ferry: ") {
 			t.Errorf("%v: stderr %q does not start with 'ferry: '", args, stderr)
 		}
-	}
-}
-
-func TestServeBrokenConfig(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "registry.yml")
-	os.WriteFile(cfg, []byte("version: 0.1\nstorage:\n  s4: {}\nhttp:\n  addr: 127.0.0.1:0\n"), 0o600)
-	code, _, stderr := run(t, "serve", "--config", cfg)
-	if code != 1 && code != 2 {
-		t.Fatalf("exit %d, want 1 or 2", code)
-	}
-	if !strings.Contains(stderr, "storage") || !strings.Contains(stderr, "s4") || strings.Contains(stderr, "panic") {
-		t.Errorf("stderr %q does not name the bad key", stderr)
-	}
-}
-
-func TestServeKeepsDataAcrossRestart(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "data")
-	start := func() (string, context.CancelFunc, chan int) {
-		ctx, cancel := context.WithCancel(t.Context())
-		r, w, _ := os.Pipe()
-		done := make(chan int, 1)
-		go func() {
-			done <- Execute(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--root", root}, w, w)
-			w.Close()
-		}()
-		buf := make([]byte, 512)
-		n, _ := r.Read(buf)
-		line := string(buf[:n])
-		i := strings.Index(line, "http://")
-		if i < 0 {
-			t.Fatalf("serve printed %q", line)
-		}
-		return strings.Fields(line[i+len("http://"):])[0], cancel, done
-	}
-	host, stop, done := start()
-	s, _ := remote.New()
-	img := storetest.NewImage(1, 100)
-	img.Push(t.Context(), t, s, host+"/keep")
-	r, _ := oci.ParseRef(host + "/keep:1")
-	if err := s.Tag(t.Context(), r, img.Desc); err != nil {
-		t.Fatal(err)
-	}
-	stop()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exited %d on SIGINT-like cancel", code)
-	}
-	host, stop, done = start()
-	defer func() { stop(); <-done }()
-	r, _ = oci.ParseRef(host + "/keep:1")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, err := s.Resolve(ctx, r)
-	if err != nil || d.Digest != img.Desc.Digest {
-		t.Fatalf("after a restart keep:1 = %v, %v", d.Digest, err)
 	}
 }
 
@@ -217,5 +160,16 @@ func TestClientCertificateRequired(t *testing.T) {
 	code, _, stderr := run(t, "artifact", "copy", host+"/a:1", host+"/b:1", "--ca-file", ca)
 	if code != 1 || !strings.Contains(stderr, "--cert-file") {
 		t.Errorf("exit %d, want 1 with a hint for --cert-file\n%s", code, stderr)
+	}
+}
+
+// TestServeWithoutFerryServe: ferry serve runs ferry-serve; when it is
+// neither beside ferry nor on $PATH, ferry says so and how to install it.
+func TestServeWithoutFerryServe(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	code, _, stderr := run(t, "serve", "--root", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "ferry-serve is neither beside ferry's executable nor on $PATH") ||
+		!strings.Contains(stderr, "hint: ") || !strings.Contains(stderr, "make build") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }

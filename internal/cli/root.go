@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,10 +37,23 @@ type globals struct {
 	store   *remote.Store // one per run: see remoteStore
 }
 
+// Env is what a command that a program adds to ferry's root (see Command)
+// shares with ferry's own commands.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Verbosity      func() int // the -v count, once the flags are parsed
+}
+
+// A Command makes a command for ferry's root. A command of the same name
+// takes the place of ferry's own: cmd/ferry-serve adds the real serve this
+// way, so that ferry itself links no registry (see newServeCmd).
+type Command func(Env) *cobra.Command
+
 // Execute runs the ferry command line with args and returns the exit code.
-func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// more adds commands to ferry's, or replaces those of the same name.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, more ...Command) int {
 	g := &globals{stdout: stdout, stderr: stderr}
-	root := newRoot(g)
+	root := newRoot(g, more...)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -57,7 +71,7 @@ to name the private copies.
                   ferry bundle import release.tar DST      (inside)
   GitOps:         ferry localize REF --resource manifests --push oci://DST/app:1.0`
 
-func newRoot(g *globals) *cobra.Command {
+func newRoot(g *globals, more ...Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:               "ferry",
 		Short:             "Carry Kubernetes software across an air gap",
@@ -77,8 +91,19 @@ func newRoot(g *globals) *cobra.Command {
 	g.registry.addFlags(pf)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
-	addCommands(root, newTransferCmd(g), newBundleCmd(g), newInventoryCmd(g), newComponentCmd(g), newLocalizeCmd(g),
-		newMirrorConfigCmd(g), newArtifactCmd(g), newServeCmd(g), newVersionCmd(g))
+	cmds := []*cobra.Command{newTransferCmd(g), newBundleCmd(g), newInventoryCmd(g), newComponentCmd(g), newLocalizeCmd(g),
+		newMirrorConfigCmd(g), newArtifactCmd(g), newServeCmd(g), newVersionCmd(g)}
+	env := Env{Stdout: g.stdout, Stderr: g.stderr, Verbosity: func() int { return g.verbosity }}
+	for _, m := range more {
+		c := m(env)
+		if i := slices.IndexFunc(cmds, func(o *cobra.Command) bool { return o.Name() == c.Name() }); i >= 0 {
+			c.GroupID = cmds[i].GroupID
+			cmds[i] = c
+		} else {
+			cmds = append(cmds, c)
+		}
+	}
+	addCommands(root, cmds...)
 	return root
 }
 

@@ -51,8 +51,9 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 	}
 }
 
-// Root returns ferry's command tree, writing nowhere: for the command
-// reference (internal/refdoc) and tools that walk the commands.
-func Root() *cobra.Command {
-	return newRoot(&globals{stdout: io.Discard, stderr: io.Discard})
+// Root returns ferry's command tree with more (see Execute), writing
+// nowhere: for the command reference (internal/refdoc) and tools that walk
+// the commands.
+func Root(more ...Command) *cobra.Command {
+	return newRoot(&globals{stdout: io.Discard, stderr: io.Discard}, more...)
 }

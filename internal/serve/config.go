@@ -45,11 +45,11 @@ const DefaultAddr = "127.0.0.1:5000"
 // (driver_gcs.go).
 var drivers = []string{"azure", "filesystem", "inmemory", "s3", "s3aws"}
 
-// Drivers returns the storage drivers this build of ferry registers, sorted: every driver
-// distribution ships (s3aws is the s3 driver's other name), except gcs unless the build has
-// the ferry_gcs tag. The gcs driver brings Google's cloud client stack with it, which adds
-// 27 MB to the binary and 21 MiB to the memory of every ferry command, serve or not; s3 and
-// azure together add 14 MB and 8 MiB. distribution's storage middleware (cloudfront,
+// Drivers returns the storage drivers this build of ferry-serve registers, sorted: every
+// driver distribution ships (s3aws is the s3 driver's other name), except gcs unless the
+// build has the ferry_gcs tag. The gcs driver brings Google's cloud client stack with it,
+// which adds 27 MB to the binary and 21 MiB to the registry's memory; s3 and azure together
+// add 14 MB and 8 MiB. distribution's storage middleware (cloudfront,
 // redirect, rewrite) is not registered. A test checks that each name is registered.
 func Drivers() []string { return slices.Sorted(slices.Values(drivers)) }
 

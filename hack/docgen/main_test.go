@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferry-oci/ferry/internal/cli"
+	"github.com/ferry-oci/ferry/internal/cli/servecmd"
 	"github.com/ferry-oci/ferry/internal/refdoc"
 )
 
 // TestReferenceIsCurrent fails when docs/reference differs from what the
 // command tree says: run 'make docs' and commit the result.
 func TestReferenceIsCurrent(t *testing.T) {
-	want, err := refdoc.Files(Root())
+	want, err := refdoc.Files(cli.Root(servecmd.Command))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,37 @@
+// Command ferry-serve is `ferry serve`: the CNCF distribution registry with
+// its storage drivers. It is a program of its own so that ferry's other
+// commands do not load the registry at every start; ferry runs it, from
+// beside its own executable, for `ferry serve ARGS`. Run directly,
+// `ferry-serve ARGS` is the same as `ferry serve ARGS`.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-oci/ferry/internal/cli"
+	"github.com/ferry-oci/ferry/internal/cli/servecmd"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetOutput(cli.StdLog(os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, serveArgs(os.Args[1:]), os.Stdout, os.Stderr, servecmd.Command)
+	stop()
+	os.Exit(code)
+}
+
+// serveArgs are ferry's arguments for ferry-serve's: serve's, or a shell's
+// request for the completions of serve's (which ferry relays).
+func serveArgs(args []string) []string {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return append([]string{args[0], "serve"}, args[1:]...)
+	}
+	return append([]string{"serve"}, args...)
+}
