@@ -90,4 +90,3 @@ func TestServeKeepsDataAcrossRestart(t *testing.T) {
 		t.Fatalf("after a restart keep:1 = %v, %v", d.Digest, err)
 	}
 }
-
