@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-oci/ferry/internal/registrytest"
 	"github.com/ferry-oci/ferry/internal/serve"
+	_ "github.com/ferry-oci/ferry/internal/serve/gcs" // ferry-serve has it: serve.Drivers lists what it has
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/oci/remote"
 )

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-oci/ferry/internal/cli"
 	"github.com/ferry-oci/ferry/internal/cli/servecmd"
+	_ "github.com/ferry-oci/ferry/internal/serve/gcs"
 )
 
 func main() {

@@ -8,6 +8,8 @@ import (
 	"github.com/ferry-oci/ferry/internal/cli"
 	"github.com/ferry-oci/ferry/internal/cli/servecmd"
 	"github.com/ferry-oci/ferry/internal/refdoc"
+	_ "github.com/ferry-oci/ferry/internal/serve/gcs" // ferry-serve has it
+
 )
 
 func main() {

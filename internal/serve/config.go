@@ -41,15 +41,18 @@ import (
 // file's http.addr say otherwise. Loopback only: serving other hosts is an explicit choice.
 const DefaultAddr = "127.0.0.1:5000"
 
-// drivers are the storage drivers registered above; a build with the ferry_gcs tag adds gcs
-// (driver_gcs.go).
+// drivers are the storage drivers registered above, and those AddDriver names.
 var drivers = []string{"azure", "filesystem", "inmemory", "s3", "s3aws"}
 
-// Drivers returns the storage drivers this build of ferry-serve registers, sorted: every
-// driver distribution ships (s3aws is the s3 driver's other name), except gcs unless the
-// build has the ferry_gcs tag. The gcs driver brings Google's cloud client stack with it,
-// which adds 27 MB to the binary and 21 MiB to the registry's memory; s3 and azure together
-// add 14 MB and 8 MiB. distribution's storage middleware (cloudfront,
+// AddDriver names a storage driver that another package registers with distribution, so
+// that Drivers lists it. It is for package initialisation (internal/serve/gcs).
+func AddDriver(name string) { drivers = append(drivers, name) }
+
+// Drivers returns the storage drivers this program registers, sorted. ferry-serve has every
+// driver distribution ships (s3aws is the s3 driver's other name): those registered above,
+// and gcs (internal/serve/gcs). The gcs driver brings Google's cloud client stack with it,
+// which adds 27 MB to the binary and 21 MiB to the registry's memory, so the in-process
+// registries of the tests (internal/registrytest) leave it out. distribution's storage middleware (cloudfront,
 // redirect, rewrite) is not registered. A test checks that each name is registered.
 func Drivers() []string { return slices.Sorted(slices.Values(drivers)) }
 

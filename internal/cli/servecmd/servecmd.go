@@ -7,7 +7,6 @@ package servecmd
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,14 +15,6 @@ import (
 	"github.com/ferry-oci/ferry/internal/exitcode"
 	"github.com/ferry-oci/ferry/internal/serve"
 )
-
-// gcsNote tells a build without the gcs driver how to get one.
-func gcsNote() string {
-	if slices.Contains(serve.Drivers(), "gcs") {
-		return ""
-	}
-	return "; gcs is in\nbuilds made with -tags ferry_gcs"
-}
 
 // long is serve's help, naming the storage drivers of this build.
 func long() string {
@@ -35,7 +26,7 @@ memory unless --root names a directory (created if missing), which survives
 restarts. --config takes a full distribution configuration file; its storage
 section picks one of the storage drivers this build has,
 ` + strings.Join(serve.Drivers(), ", ") + ` (s3 and s3aws are one
-driver, for S3 and S3-compatible object stores)` + gcsNote() + `. Flags
+driver, for S3 and S3-compatible object stores). Flags
 override the file's keys, except --root, which conflicts with a file (set
 storage.filesystem.rootdirectory there). The registry stops cleanly on SIGINT
 or SIGTERM, finishing the requests under way.
