@@ -9,7 +9,6 @@ import (
 	"github.com/ferry-oci/ferry/internal/cli/servecmd"
 	"github.com/ferry-oci/ferry/internal/refdoc"
 	_ "github.com/ferry-oci/ferry/internal/serve/gcs" // ferry-serve has it
-
 )
 
 func main() {
