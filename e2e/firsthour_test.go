@@ -97,6 +97,25 @@ func TestFirstHour(t *testing.T) {
 		}
 	})
 
+	t.Run("serve: ferry-serve answers help, completion and errors", func(t *testing.T) {
+		if help := w.run("help", "serve"); !strings.Contains(help, "--htpasswd") || !strings.Contains(help, "ferry serve [flags]") {
+			t.Errorf("ferry help serve: %s", help)
+		}
+		out, err := exec.Command(w.ferry, "__complete", "serve", "--r").Output() // as a shell asks: nothing appended
+		if err != nil {
+			t.Fatal(err)
+		}
+		comp := string(out)
+		for _, flag := range []string{"--root", "--read-only", "--retries"} {
+			if n := strings.Count(comp, flag+"\t"); n != 1 {
+				t.Errorf("completion of serve --r lists %s %d times: %q", flag, n, comp)
+			}
+		}
+		if _, errOut, code := w.exec("-v", "serve", "--tls-cert", "x"); code != 2 || !strings.HasPrefix(errOut, "ferry: ") {
+			t.Errorf("serve --tls-cert without --tls-key: exit %d, %q", code, errOut)
+		}
+	})
+
 	t.Run("make demo says what it builds first", func(t *testing.T) {
 		cmd := exec.Command("make", "--no-print-directory", "-n", "demo")
 		cmd.Dir = ".."

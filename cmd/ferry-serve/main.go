@@ -12,8 +12,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/spf13/cobra"
-
 	"github.com/ferry-oci/ferry/internal/cli"
 	"github.com/ferry-oci/ferry/internal/cli/servecmd"
 	_ "github.com/ferry-oci/ferry/internal/serve/gcs"
@@ -23,16 +21,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetOutput(cli.StdLog(os.Stderr))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, serveArgs(os.Args[1:]), os.Stdout, os.Stderr, servecmd.Command)
+	code := cli.Execute(ctx, servecmd.Args(os.Args[1:]), os.Stdout, os.Stderr, servecmd.Command)
 	stop()
 	os.Exit(code)
-}
-
-// serveArgs are ferry's arguments for ferry-serve's: serve's, or a shell's
-// request for the completions of serve's (which ferry relays).
-func serveArgs(args []string) []string {
-	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
-		return append([]string{args[0], "serve"}, args[1:]...)
-	}
-	return append([]string{"serve"}, args...)
 }

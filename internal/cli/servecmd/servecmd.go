@@ -91,3 +91,12 @@ func run(cmd *cobra.Command, env cli.Env, o serve.Options) error {
 		fmt.Fprintf(env.Stdout, "ferry serve: listening on %s\n", s.URL())
 	})
 }
+
+// Args are ferry-serve's arguments as ferry's: serve's, or a shell's
+// request for the completions of serve's (which ferry relays).
+func Args(args []string) []string {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return append([]string{args[0], "serve"}, args[1:]...)
+	}
+	return append([]string{"serve"}, args...)
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,19 @@ func ferry(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Execute(t.Context(), args, &stdout, &stderr, Command)
 	return code, stdout.String(), stderr.String()
+}
+
+func TestArgs(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{nil, []string{"serve"}},
+		{[]string{"-v", "--root", "x"}, []string{"serve", "-v", "--root", "x"}},
+		{[]string{"__complete", "--r"}, []string{"__complete", "serve", "--r"}},
+		{[]string{"__completeNoDesc", ""}, []string{"__completeNoDesc", "serve", ""}},
+	} {
+		if got := Args(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("Args(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }
 
 func TestServeUsageErrorsExit2(t *testing.T) {
