@@ -6,11 +6,7 @@
 package main
 
 import (
-	"context"
-	"log"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ferry-oci/ferry/internal/cli"
 	"github.com/ferry-oci/ferry/internal/cli/servecmd"
@@ -18,10 +14,5 @@ import (
 )
 
 func main() {
-	log.SetFlags(0)
-	log.SetOutput(cli.StdLog(os.Stderr))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, servecmd.Args(os.Args[1:]), os.Stdout, os.Stderr, servecmd.Command)
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Main(servecmd.Args(os.Args[1:]), servecmd.Command))
 }

@@ -4,11 +4,7 @@
 package main
 
 import (
-	"context"
-	"log"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ferry-oci/ferry/internal/cli"
 )
@@ -18,12 +14,8 @@ import (
 var startProfile = func() func() { return func() {} }
 
 func main() {
-	log.SetFlags(0)
-	log.SetOutput(cli.StdLog(os.Stderr))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	endProfile := startProfile()
-	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := cli.Main(os.Args[1:])
 	endProfile()
-	stop()
 	os.Exit(code)
 }

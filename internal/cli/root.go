@@ -3,10 +3,14 @@ package cli
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +52,17 @@ type Env struct {
 // takes the place of ferry's own: cmd/ferry-serve adds the real serve this
 // way, so that ferry itself links no registry (see newServeCmd).
 type Command func(Env) *cobra.Command
+
+// Main is a program's main: it runs Execute with args on the process's
+// standard output and error, logging through StdLog, until SIGINT or
+// SIGTERM cancels it, and returns the exit code.
+func Main(args []string, more ...Command) int {
+	log.SetFlags(0)
+	log.SetOutput(StdLog(os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Execute(ctx, args, os.Stdout, os.Stderr, more...)
+}
 
 // Execute runs the ferry command line with args and returns the exit code.
 // more adds commands to ferry's, or replaces those of the same name.
