@@ -172,4 +172,8 @@ func TestServeWithoutFerryServe(t *testing.T) {
 		!strings.Contains(stderr, "hint: ") || !strings.Contains(stderr, "make build") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+	_, _, stderr = run(t, "help", "serve")
+	if !strings.Contains(stderr, "ferry-serve is neither") || !strings.Contains(stderr, "hint: ") {
+		t.Fatalf("ferry help serve: stderr %q", stderr)
+	}
 }

@@ -39,7 +39,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.SetHelpFunc(func(*cobra.Command, []string) {
 		if err := execServe([]string{"--help"}); err != nil {
-			fmt.Fprintf(g.stderr, "ferry: %v\n", err)
+			report(g.stderr, err, false, false)
 		}
 	})
 	return cmd
