@@ -33,16 +33,25 @@ func newServeCmd(g *globals) *cobra.Command {
 		Short:              ServeShort,
 		DisableFlagParsing: true, // ferry-serve parses them
 		RunE: func(_ *cobra.Command, args []string) error {
-			return execServe(args)
+			return runServe(args)
 		},
 		ValidArgsFunction: completeServe,
 	}
 	cmd.SetHelpFunc(func(*cobra.Command, []string) {
-		if err := execServe([]string{"--help"}); err != nil {
+		if err := runServe([]string{"--help"}); err != nil {
 			report(g.stderr, err, false, false)
 		}
 	})
 	return cmd
+}
+
+// runServe runs ferry-serve with args in ferry's place (execServe).
+func runServe(args []string) error {
+	p, err := findServe()
+	if err != nil {
+		return err
+	}
+	return execServe(p, args)
 }
 
 // findServe is the path of ferry-serve: beside ferry's executable (with

@@ -9,16 +9,12 @@ import (
 	"os/exec"
 )
 
-// execServe runs ferry-serve with args and ends ferry with its exit code;
-// the console delivers Ctrl-C to both.
-func execServe(args []string) error {
-	p, err := findServe()
-	if err != nil {
-		return err
-	}
+// execServe runs ferry-serve at p with args and ends ferry with its exit
+// code; the console delivers Ctrl-C to both.
+func execServe(p string, args []string) error {
 	cmd := exec.Command(p, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		os.Exit(ee.ExitCode())
