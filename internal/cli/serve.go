@@ -20,7 +20,7 @@ const ServeShort = "Run an OCI registry (CNCF distribution) for bastion hosts, d
 // serveProgram is the program that serves (cmd/ferry-serve). The registry,
 // CNCF distribution with its storage drivers, is kept out of ferry: linked
 // in, it made ferry's binary 32 MB larger, and every command of ferry took
-// 30 ms and 16 MiB more to start (docs/benchmarks.md, "The registry in a
+// about 40 ms and 16 MiB more to start (docs/benchmarks.md, "The registry in a
 // program of its own").
 const serveProgram = "ferry-serve"
 

@@ -51,8 +51,8 @@ func AddDriver(name string) { drivers = append(drivers, name) }
 // Drivers returns the storage drivers this program registers, sorted. ferry-serve has every
 // driver distribution ships (s3aws is the s3 driver's other name): those registered above,
 // and gcs (internal/serve/gcs). The gcs driver brings Google's cloud client stack with it,
-// which adds 27 MB to the binary and 21 MiB to the registry's memory, so the in-process
-// registries of the tests (internal/registrytest) leave it out. distribution's storage middleware (cloudfront,
+// which adds 24.5 MB to ferry-serve and 12–13 MiB to an idle registry's resident memory,
+// so the in-process registries of the tests (internal/registrytest) leave it out. distribution's storage middleware (cloudfront,
 // redirect, rewrite) is not registered. A test checks that each name is registered.
 func Drivers() []string { return slices.Sorted(slices.Values(drivers)) }
 
