@@ -264,6 +264,7 @@ func (s *settings) baseTransport() (http.RoundTripper, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = tc
 	t.MaxIdleConnsPerHost = 32 // a transfer keeps many blobs in flight to one registry
+	t.DialContext = dialWide(t.DialContext)
 	return t, nil
 }
 
