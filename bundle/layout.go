@@ -23,6 +23,12 @@ type Entry struct {
 	Descriptor v1.Descriptor
 	Manifest   bool     // a manifest or index (it gets an index entry in Repo)
 	Tags       []string // tags set on the manifest in Repo
+	// Data is the content when it is known before the transfer starts
+	// (manifests read while planning, component descriptor layers, configs
+	// and manifests). Begin writes it in place at once, so that the sidecar
+	// hasher need not wait for it; the entry still counts as missing until
+	// it is pushed.
+	Data []byte
 }
 
 // Contents is everything a bundle will hold, known before the first byte is

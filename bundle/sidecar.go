@@ -19,12 +19,13 @@ var errSidecarStopped = errors.New("sidecar hashing stopped")
 // bundle is written, for its FILE.sha256 sidecar, so that Close need not
 // read the whole bundle back after the last blob arrived. The layout is fixed
 // before the first byte is written: everything the layout writes itself is
-// in place when Begin returns, and the slots the transfer pushes are the only
-// gaps. The hasher walks the bundle from its start and hashes the completed
-// prefix (read back while it is still in the page cache); at a slot still
-// being pushed it waits until Push reports it done. Blobs arrive in the
-// engine's order (largest first), not the layout's, so part of the bundle may
-// still be left to hash when the last push ends; Close waits for that rest.
+// in place when Begin returns, and so is every manifest and component
+// descriptor part whose bytes the plan knew (Entry.Data): the blobs the
+// transfer pushes are the only gaps. The hasher walks the bundle from its
+// start and hashes the completed prefix (read back while it is still in the
+// page cache); at a slot still being pushed it waits until Push reports it
+// done. The engine pushes blobs in the layout's order (Writer.BlobOrder), so
+// the hasher follows close behind them; Close waits for the rest.
 //
 // It runs in one goroutine, beside the pushes, which on a machine with more
 // than one core takes the sidecar's hashing off the critical path.

@@ -1,14 +1,21 @@
 package bundle
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ferry-oci/ferry/internal/testimage"
+	"github.com/ferry-oci/ferry/oci"
 )
 
 // checkSidecarFile compares FILE.sha256 with the sha256 of each volume, read
@@ -98,3 +105,113 @@ func TestSidecarHashedWhileWriting(t *testing.T) {
 	}
 	checkSidecarFile(t, path, vols)
 }
+
+// TestKnownContentWrittenAtBegin: manifests whose bytes the plan carries
+// (Entry.Data) are in place once Begin returns, so the sidecar hasher gets to
+// the end of the bundle as soon as the last blob arrives, before a manifest
+// is pushed; they still count as missing until pushed, and the bundle's
+// bytes are those of one written without them. Data that is not what the
+// layout holds is not written.
+func TestKnownContentWrittenAtBegin(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	set := testimage.Corpus(5, 1<<20)
+	want := readAll(t, write(t, filepath.Join(dir, "plain.tar"), set, CreateOptions{}))
+
+	c := contentsOf(t, set)
+	raw := map[v1.Hash][]byte{}
+	for _, n := range set {
+		for _, a := range append([]testimage.Artifact{n.Artifact}, imagesOf(n.Artifact)...) {
+			b, err := a.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[oci.Digest(b)] = b
+		}
+	}
+	var bad v1.Hash // one manifest gets bytes of its size that are not its own
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		if !e.Manifest {
+			continue
+		}
+		e.Data = raw[e.Descriptor.Digest]
+		if bad == (v1.Hash{}) {
+			bad = e.Descriptor.Digest
+			e.Data = bytes.Repeat([]byte{'x'}, len(e.Data))
+		}
+	}
+
+	path := filepath.Join(dir, "known.tar")
+	w, err := Create(path, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	blobs := &blobsOnly{Writer: w}
+	if _, err := set.Push(ctx, blobs, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range blobs.manifests {
+		if ok, err := w.Exists(ctx, "", d); ok || err != nil {
+			t.Fatalf("manifest %s exists (%v, %v) before it was pushed", d.Digest, ok, err)
+		}
+	}
+	select {
+	case <-w.side.finish:
+		t.Fatal("the sidecar hasher finished although a manifest with wrong Data was left to push")
+	case <-time.After(50 * time.Millisecond):
+	}
+	bd := slices.IndexFunc(blobs.manifests, func(d v1.Descriptor) bool { return d.Digest == bad })
+	if bd < 0 {
+		t.Fatal("the bad manifest was not among those pushed")
+	}
+	if err := w.Push(ctx, "", blobs.manifests[bd], bytes.NewReader(raw[bad])); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.side.finish:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sidecar hasher still waits with every blob written and the manifests in place")
+	}
+	if _, err := set.Push(ctx, w, ""); err != nil {
+		t.Fatal(err)
+	}
+	vols, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, vols), want) {
+		t.Error("the bundle differs from one written without known content")
+	}
+	checkSidecarFile(t, path, vols)
+}
+
+func imagesOf(a testimage.Artifact) []testimage.Artifact {
+	if _, ok := a.(testimage.Index); !ok {
+		return nil
+	}
+	var out []testimage.Artifact
+	for _, im := range a.Images() {
+		out = append(out, im)
+	}
+	return out
+}
+
+// blobsOnly passes blobs to the Writer and keeps manifests back.
+type blobsOnly struct {
+	*Writer
+	manifests []v1.Descriptor
+}
+
+func (b *blobsOnly) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
+	if oci.IsManifest(d.MediaType) {
+		b.manifests = append(b.manifests, d)
+		return nil
+	}
+	return b.Writer.Push(ctx, repo, d, r)
+}
+
+func (b *blobsOnly) Tag(context.Context, oci.Ref, v1.Descriptor) error { return nil }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,8 +192,42 @@ func (w *Writer) Begin(ctx context.Context, c Contents) error {
 	for h := range done {
 		w.done[h] = true
 	}
-	w.side = newSidecarHasher(w.vols, lay, w.done)
+	inPlace, err := w.writeKnown(c.Entries)
+	if err != nil {
+		w.releaseLocked()
+		return err
+	}
+	w.side = newSidecarHasher(w.vols, lay, inPlace)
 	return nil
+}
+
+// writeKnown writes, at its place, the content of every entry that carries
+// it and is not complete yet, and returns what is in place: that and
+// everything complete. Manifests and component descriptors lie between the
+// blobs in OCM's order but are pushed after them; written now, they no
+// longer hold the sidecar hasher back until the last blob arrives. They
+// stay out of the journal and of w.done until pushed, so the engine treats
+// them as it does any other write (a push writes the same bytes again).
+func (w *Writer) writeKnown(entries []Entry) (map[v1.Hash]bool, error) {
+	inPlace := maps.Clone(w.done)
+	for _, e := range entries {
+		d := e.Descriptor
+		s, ok := w.lay.slots[d.Digest]
+		if !ok || e.Data == nil || s.data != nil || inPlace[d.Digest] || int64(len(e.Data)) != s.desc.Size {
+			continue
+		}
+		if _, left := w.leftOut[d.Digest]; left {
+			continue
+		}
+		if h, _, err := v1.SHA256(bytes.NewReader(e.Data)); err != nil || h != d.Digest {
+			continue // not what the layout holds: the push will say so
+		}
+		if _, err := w.vols.WriteAt(e.Data, s.off); err != nil {
+			return nil, fmt.Errorf("writing bundle %s: %w", w.path, err)
+		}
+		inPlace[d.Digest] = true
+	}
+	return inPlace, nil
 }
 
 // openFiles creates the partial files and journal, or reopens them when

@@ -199,7 +199,7 @@ func writeBundle(ctx context.Context, plan *ocmtransfer.Plan, sources *ocmtransf
 func bundleContents(p *ocmtransfer.Plan, tool string) bundle.Contents {
 	c := bundle.Contents{Tool: tool, BOM: p.BOM()}
 	for _, w := range p.Writes() {
-		c.Entries = append(c.Entries, bundle.Entry{Repo: w.Repo, Descriptor: w.Descriptor, Manifest: w.Manifest, Tags: w.Tags})
+		c.Entries = append(c.Entries, bundle.Entry{Repo: w.Repo, Descriptor: w.Descriptor, Manifest: w.Manifest, Tags: w.Tags, Data: w.Data})
 	}
 	for _, cv := range p.Components {
 		c.Components = append(c.Components, bundle.Component{Name: cv.Name, Version: cv.Version, Repository: cv.Target, Tag: cv.Tag, Digest: cv.Digest})
