@@ -39,10 +39,9 @@ type sidecarHasher struct {
 	wake chan struct{} // a slot completed (capacity 1)
 	stop chan struct{} // closed by halt
 
-	sums    []hash.Hash // one per volume
-	flushed []int64     // per volume: bytes hashed but not yet handed to startWriteback
-	err     error
-	finish  chan struct{} // closed when run returns
+	sums   []hash.Hash // one per volume
+	err    error
+	finish chan struct{} // closed when run returns
 }
 
 // newSidecarHasher starts hashing the volumes of vols laid out as lay;
@@ -62,7 +61,6 @@ func newSidecarHasher(vols *volumeSet, lay *layout, complete map[v1.Hash]bool) *
 	for range vols.files {
 		h.sums = append(h.sums, sha256.New())
 	}
-	h.flushed = make([]int64, len(vols.files))
 	go h.run()
 	return h
 }
@@ -133,18 +131,9 @@ func (h *sidecarHasher) hash(from, to int64) error {
 		}
 		h.sums[i].Write(buf[:n])
 		from += n
-		// What is hashed is complete: let the kernel start writing it out.
-		if h.flushed[i] += n; h.flushed[i] >= writebackStep || from == to {
-			startWriteback(h.vols.files[i], in+n-h.flushed[i], h.flushed[i])
-			h.flushed[i] = 0
-		}
 	}
 	return nil
 }
-
-// writebackStep is how many hashed bytes of a volume are handed to
-// startWriteback at once.
-const writebackStep = 8 << 20
 
 // wait waits until every slot is complete and hashed, and returns each
 // volume's sha256 in hex.

@@ -170,6 +170,17 @@ func (v *volumeSet) WriteAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// startWriteback hands the bundle's bytes [off, off+n) to startWriteback,
+// volume by volume.
+func (v *volumeSet) startWriteback(off, n int64) {
+	for n > 0 {
+		i, in := v.locate(off)
+		m := min(n, v.sizes[i]-in)
+		startWriteback(v.files[i], in, m)
+		off, n = off+m, n-m
+	}
+}
+
 func (v *volumeSet) sync() error {
 	for _, f := range v.files {
 		if err := f.Sync(); err != nil {

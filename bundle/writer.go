@@ -534,7 +534,12 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 	return nil
 }
 
-// write streams r into slot s, hashing as it goes.
+// writebackStep is how many bytes of a blob write hands to the kernel's
+// writeback at once (startWriteback).
+const writebackStep = 8 << 20
+
+// write streams r into slot s, hashing as it goes, and starts the kernel's
+// writeback of what it wrote every writebackStep bytes.
 func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 	// The copy engine hands over a reader that verifies already; VerifyReader
 	// returns it as it is, so the bytes are hashed once on their way in.
@@ -545,7 +550,7 @@ func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
-	var n int64
+	var n, flushed int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -559,6 +564,11 @@ func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 				return fmt.Errorf("writing bundle %s: %w", w.path, err)
 			}
 			n += int64(k)
+			// Let the disk work while the blobs arrive, not all in Close's fsync.
+			if n-flushed >= writebackStep || n == s.desc.Size {
+				w.vols.startWriteback(s.off+flushed, n-flushed)
+				flushed = n
+			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
