@@ -3,6 +3,7 @@ package component
 import (
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -28,7 +29,19 @@ func TestSchemaCompiledOnFirstUse(t *testing.T) {
 	if schemaV3.sch != nil {
 		t.Error("decoding a v2 descriptor compiled the v3alpha1 schema too")
 	}
-	decodeFile(t, "descriptors/podinfo-6.3.5.v3alpha1.yaml")
+	// A compile started ahead (PrepareSchema) is the one decodes use, also
+	// when they start while it is under way.
+	PrepareSchema(SchemeV3Alpha1)
+	v3 := readFile(t, "descriptors/podinfo-6.3.5.v3alpha1.yaml")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := Decode(v3); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 	if schemaV3.sch == nil {
 		t.Error("decoding a v3alpha1 descriptor did not compile its schema")
 	}

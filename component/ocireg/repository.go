@@ -197,6 +197,7 @@ func (r *Repository) Get(ctx context.Context, name, version string) (*Version, e
 }
 
 func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string) (*Version, error) {
+	component.PrepareSchema(component.SchemeV2) // most descriptors are v2; compiled while the requests wait
 	repo := ref.Repo()
 	top, err := r.store.Resolve(ctx, ref)
 	if errors.Is(err, oci.ErrNotFound) {
