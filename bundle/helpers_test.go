@@ -68,7 +68,13 @@ func write(t testing.TB, path string, set testimage.Set, o CreateOptions) []Volu
 	if err := w.Begin(ctx, contentsOf(t, set)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := set.Push(ctx, w, ""); err != nil {
+	return pushAndClose(t, w, set)
+}
+
+// pushAndClose pushes what of set w still lacks and closes w.
+func pushAndClose(t testing.TB, w *Writer, set testimage.Set) []Volume {
+	t.Helper()
+	if _, err := set.Push(context.Background(), w, ""); err != nil {
 		t.Fatal(err)
 	}
 	vols, err := w.Close()

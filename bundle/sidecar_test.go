@@ -176,13 +176,7 @@ func TestKnownContentWrittenAtBegin(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the sidecar hasher still waits with every blob written and the manifests in place")
 	}
-	if _, err := set.Push(ctx, w, ""); err != nil {
-		t.Fatal(err)
-	}
-	vols, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	vols := pushAndClose(t, w, set)
 	if !bytes.Equal(readAll(t, vols), want) {
 		t.Error("the bundle differs from one written without known content")
 	}

@@ -146,13 +146,7 @@ func TestResumeRehashesAndRefetches(t *testing.T) {
 	if ok, _ := w.Exists(ctx, "", v1.Descriptor{Digest: victim}); ok {
 		t.Error("the damaged blob counts as present")
 	}
-	if _, err := set.Push(ctx, w, ""); err != nil {
-		t.Fatal(err)
-	}
-	vols, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	vols := pushAndClose(t, w, set)
 	if !bytes.Equal(readAll(t, vols), want) {
 		t.Error("the resumed bundle differs from an uninterrupted one")
 	}
