@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -13,16 +12,18 @@ import (
 // write. net/http copies a body into a plain TCP connection through
 // TCPConn.ReadFrom, whose generic path moves 32 KiB at a time: for a blob
 // streamed from one registry into another that is one read and one write
-// system call per 32 KiB on each side. Larger steps read the source's
+// system call per 32 KiB on each side. A larger buffer reads the source's
 // response in larger pieces too (the verifying reader passes the size
-// down) and cut the calls eightfold; eight uploads at once hold 2 MiB.
+// down), and each write carries what one read returned: on a fast link
+// the calls fall eightfold, on a slow one nothing waits for a buffer to
+// fill. Eight uploads at once hold 2 MiB.
 const bodyStep = 256 << 10
 
 var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, bodyStep); return &b }}
 
-// dialWide wraps dial so that its TCP connections write request bodies in
-// steps of bodyStep (see stepConn). TLS connections are built on top of
-// the wrapped connection and keep writing records of their own size.
+// dialWide wraps dial so that its TCP connections copy request bodies
+// through a buffer of bodyStep (see stepConn). TLS connections are built
+// on top of the wrapped connection and write records of their own size.
 func dialWide(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
@@ -36,8 +37,8 @@ func dialWide(dial func(ctx context.Context, network, addr string) (net.Conn, er
 	}
 }
 
-// stepConn is a TCP connection whose ReadFrom copies in steps of bodyStep
-// rather than the generic 32 KiB, unless the source is one the kernel can
+// stepConn is a TCP connection whose ReadFrom copies through a buffer of
+// bodyStep rather than the generic 32 KiB, unless the source is one the kernel can
 // move by itself (a file or another socket: sendfile and splice).
 type stepConn struct {
 	*net.TCPConn
@@ -50,44 +51,14 @@ func (c *stepConn) ReadFrom(r io.Reader) (int64, error) {
 	return readInSteps(c.TCPConn, r)
 }
 
-// readInSteps copies r to w in writes of bodyStep (the last one shorter).
-// A read error other than io.EOF is returned before what it cut short is
-// written.
+// readInSteps copies r to w through a buffer of bodyStep: each write
+// carries what one read returned, up to bodyStep.
 func readInSteps(w io.Writer, r io.Reader) (int64, error) {
 	bp := bodyBuffers.Get().(*[]byte)
 	defer bodyBuffers.Put(bp)
-	buf := *bp
-	var n int64
-	for {
-		m, err := fill(r, buf)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return n, err
-		}
-		if m > 0 {
-			k, werr := w.Write(buf[:m])
-			n += int64(k)
-			if werr != nil {
-				return n, werr
-			}
-		}
-		if err != nil {
-			return n, nil
-		}
-	}
-}
-
-// fill reads from r until buf is full or r fails; at the end of r it
-// returns io.EOF with what it read.
-func fill(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	// Hide w's ReadFrom (and r's WriteTo), or io.CopyBuffer would hand the
+	// copy back to them and their 32 KiB.
+	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, *bp)
 }
 
 // kernelCopies reports whether TCPConn.ReadFrom can hand r to the kernel

