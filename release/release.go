@@ -220,6 +220,7 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	if err := o.checkUploadAs(); err != nil {
 		return nil, err
 	}
+	dst.Connect(ctx) // the target is first asked after planning: meet it while the source is read
 	versions, err := src.Expand(ctx, refs)
 	if err != nil {
 		return nil, err

@@ -169,6 +169,16 @@ func settleKind(spec component.Repo) component.Repo {
 	return spec
 }
 
+// Connect starts the first contact with the repository's registry in the
+// background (remote.Store.Connect), for a caller about to do other work
+// before it talks to the registry; for an archive it does nothing.
+func (r *Repository) Connect(ctx context.Context) {
+	if r.archive == nil && r.registry != nil && r.Spec.Host != "" {
+		// A failure is reported by the first real request, which pings again.
+		go r.registry.Connect(ctx, r.Spec.Host)
+	}
+}
+
 // Close commits what was written (a CTF tar is written then) and releases
 // the repository.
 func (r *Repository) Close() error {

@@ -104,21 +104,7 @@ func (c *client) newRequest(ctx context.Context, method, target string, body io.
 // resolves credentials (and exchanges them for a token) once per registry
 // and set of scopes.
 func (s *Store) client(ctx context.Context, reg name.Registry, host string, scopes ...string) (*client, error) {
-	ch, err := s.pings.do(ctx, reg.RegistryStr(), func() (*transport.Challenge, error) {
-		ch, err := s.ping(ctx, reg, host)
-		if err != nil {
-			// A registry that answered (503, 401, …) is reported with its
-			// status, so that callers can tell a temporary failure.
-			var te *transport.Error
-			if errors.As(err, &te) && retryableStatus(te.StatusCode) {
-				return nil, fromTransportError(host, err)
-			}
-			// Otherwise, with plain HTTP allowed, this holds the answers of
-			// both schemes (a certificate error and a plain-HTTP one, say).
-			return nil, &RequestError{Host: host, Method: http.MethodGet, Path: "/v2/", Err: err}
-		}
-		return ch, nil
-	})
+	ch, err := s.challenge(ctx, reg, host)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +144,44 @@ func (s *Store) client(ctx context.Context, reg name.Registry, host string, scop
 		base: scheme + "://" + reg.RegistryStr(),
 		hc:   &http.Client{Transport: rt, CheckRedirect: checkRedirect},
 	}, nil
+}
+
+// challenge pings the registry reg once per Store and returns its
+// authentication challenge; concurrent callers share one ping.
+func (s *Store) challenge(ctx context.Context, reg name.Registry, host string) (*transport.Challenge, error) {
+	return s.pings.do(ctx, reg.RegistryStr(), func() (*transport.Challenge, error) {
+		ch, err := s.ping(ctx, reg, host)
+		if err != nil {
+			// A registry that answered (503, 401, …) is reported with its
+			// status, so that callers can tell a temporary failure.
+			var te *transport.Error
+			if errors.As(err, &te) && retryableStatus(te.StatusCode) {
+				return nil, fromTransportError(host, err)
+			}
+			// Otherwise, with plain HTTP allowed, this holds the answers of
+			// both schemes (a certificate error and a plain-HTTP one, say).
+			return nil, &RequestError{Host: host, Method: http.MethodGet, Path: "/v2/", Err: err}
+		}
+		return ch, nil
+	})
+}
+
+// Connect pings the registry host ("127.0.0.1:5000", "ghcr.io") now, as
+// the first request to it would: its challenge is kept for every later
+// request and the connection goes back to the pool. A caller that will
+// talk to a registry after other work runs Connect beside that work, so
+// that on a distant registry the TLS handshake and the ping's round trip
+// are off the critical path. A failure is not kept: the next request pings
+// again and reports it.
+func (s *Store) Connect(ctx context.Context, host string) error {
+	reg, err := s.registry(host)
+	if err == nil {
+		_, err = s.challenge(ctx, reg, host)
+	}
+	if err != nil {
+		return opError("connect", host, v1.Hash{}, err)
+	}
+	return nil
 }
 
 // flight is one computation that concurrent callers share.

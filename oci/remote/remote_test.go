@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -819,4 +820,42 @@ func TestKeychain(t *testing.T) {
 	reg := registrytest.New(t, registrytest.WithAuth("kc", "kc-pass"))
 	s := newStore(t, remote.WithKeychain(staticKeychain{"kc", "kc-pass"}))
 	storetest.NewImage(1, 10).Push(t.Context(), t, s, reg.Host+"/kc/app")
+}
+
+// Connect pings once, ahead: the requests that follow do not ping again, and
+// a registry that cannot be reached is reported.
+func TestConnectPingsAhead(t *testing.T) {
+	reg := registrytest.New(t)
+	s := newStore(t)
+	if err := s.Connect(t.Context(), reg.Host); err != nil {
+		t.Fatal(err)
+	}
+	pings := func() int {
+		n := 0
+		for _, r := range reg.Requests() {
+			if r.Path == "/v2/" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := pings(); n != 1 {
+		t.Fatalf("Connect sent %d pings, want 1", n)
+	}
+	if _, err := s.Tags(t.Context(), reg.Host+"/connect/none"); err != nil {
+		t.Fatal(err)
+	}
+	if n := pings(); n != 1 {
+		t.Errorf("%d pings after Connect and a listing, want 1", n)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	if err := s.Connect(t.Context(), closed); err == nil {
+		t.Errorf("Connect to %s, where nothing listens, succeeded", closed)
+	}
 }
