@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ferry-oci/ferry/internal/cli"
+	_ "github.com/ferry-oci/ferry/internal/startheap" // a short run collects no garbage
 )
 
 // startProfile starts profiling the run and returns what ends it. Only a
