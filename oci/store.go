@@ -24,6 +24,36 @@ type Reader interface {
 	Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error)
 }
 
+// A ManifestReader reads a manifest by tag or digest in one round trip,
+// where Resolve and then Fetch would take two. Stores that talk to a
+// registry implement it; see ReadManifest.
+type ManifestReader interface {
+	// ReadManifest returns the descriptor of the manifest ref names and
+	// its bytes, verified against the descriptor.
+	ReadManifest(ctx context.Context, ref Ref) (v1.Descriptor, []byte, error)
+}
+
+// ReadManifest returns the descriptor and the verified bytes of the
+// manifest ref names: in one request when r is a ManifestReader, else
+// resolved, then fetched. A caller about to read what it resolves uses it
+// instead of Resolve; one that only needs the digest keeps Resolve, which
+// a registry answers without sending the manifest (and without counting it
+// as a pull where pulls are rate-limited).
+func ReadManifest(ctx context.Context, r Reader, ref Ref) (v1.Descriptor, []byte, error) {
+	if mr, ok := r.(ManifestReader); ok {
+		return mr.ReadManifest(ctx, ref)
+	}
+	d, err := r.Resolve(ctx, ref)
+	if err != nil {
+		return v1.Descriptor{}, nil, err
+	}
+	b, err := FetchBytes(ctx, r, ref.Repo(), d, MaxManifestBytes)
+	if err != nil {
+		return v1.Descriptor{}, nil, err
+	}
+	return d, b, nil
+}
+
 // Writer is the write side of a store.
 type Writer interface {
 	// Exists reports whether repo holds the blob or manifest d.

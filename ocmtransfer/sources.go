@@ -158,6 +158,15 @@ func (s *SourceReader) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor,
 	return r.Resolve(ctx, ref)
 }
 
+// ReadManifest implements oci.ManifestReader for the routed reader.
+func (s *SourceReader) ReadManifest(ctx context.Context, ref oci.Ref) (v1.Descriptor, []byte, error) {
+	r := s.route(ref.Repo())
+	if r == nil {
+		return v1.Descriptor{}, nil, fmt.Errorf("resolving %s: no artifact set registered: %w", ref, oci.ErrNotFound)
+	}
+	return oci.ReadManifest(ctx, r, ref)
+}
+
 // Fetch implements oci.Reader.
 func (s *SourceReader) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
 	r := s.route(repo)

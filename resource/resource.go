@@ -108,8 +108,11 @@ func (s *Content) Artifact(ctx context.Context, r *component.Resource) (*Artifac
 	return nil, fmt.Errorf("%s: access type %s: %w", s.Name(r), r.Access.Type, ErrNoContent)
 }
 
+// resolve opens the artifact ref names in rd. Every caller goes on to read
+// it, so the manifest is read at once (oci.ReadManifest): a registry store
+// keeps it for the read that follows, and the two requests become one.
 func (s *Content) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref) (*Artifact, error) {
-	d, err := rd.Resolve(ctx, ref)
+	d, _, err := oci.ReadManifest(ctx, rd, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: resolving %s: %w", s.Name(r), ref, err)
 	}

@@ -140,7 +140,7 @@ func (p *Planner) discoverOnce(ctx context.Context, repo string, subject v1.Hash
 		if err != nil {
 			return err
 		}
-		d, err := p.src.Resolve(ctx, ref)
+		d, err := p.read(ctx, ref)
 		if errors.Is(err, oci.ErrNotFound) {
 			return nil // removed since the tags were listed
 		}

@@ -73,7 +73,7 @@ func NewPlanner(src oci.Reader, o ...PlanOptions) *Planner {
 // the target repository to, tagged there with tags. It returns the
 // artifact's descriptor. forWhat says what asked for it, for reports.
 func (p *Planner) Add(ctx context.Context, from oci.Ref, to string, tags []string, forWhat string) (v1.Descriptor, error) {
-	d, err := p.src.Resolve(ctx, from)
+	d, err := p.read(ctx, from)
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("resolving %s: %w", from, oci.WithSide(err, oci.Source, "resolve"))
 	}

@@ -39,6 +39,27 @@ func (p *Planner) manifest(ctx context.Context, srcRepo string, d v1.Descriptor)
 	return e.b, e.err
 }
 
+// read resolves ref in the source and keeps the manifest it names for the
+// planning that follows, which reads it: one request to a registry, where
+// resolving and then fetching would take two.
+func (p *Planner) read(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) {
+	d, b, err := oci.ReadManifest(ctx, p.src, ref)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	e := &manifestEntry{b: b}
+	e.once.Do(func() {}) // read already
+	p.manifests.mu.Lock()
+	if p.manifests.m == nil {
+		p.manifests.m = map[key]*manifestEntry{}
+	}
+	if _, ok := p.manifests.m[key{ref.Repo(), d.Digest}]; !ok {
+		p.manifests.m[key{ref.Repo(), d.Digest}] = e
+	}
+	p.manifests.mu.Unlock()
+	return d, nil
+}
+
 // Prefetch reads from the source what adding the manifest d of srcRepo will
 // read: its signatures (PlanOptions.VerifyImage), its manifest and those
 // below it, and its attachments, into the Planner's caches; it plans

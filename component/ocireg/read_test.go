@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,6 +113,9 @@ func TestReadingRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := [2]string{"README", "not the descriptor"}
+	other, _ := cd.Clone()
+	other.Version = "6.3.6"
+	otherRaw, _ := component.Encode(other, "") // a decoy: the only layer of a descriptor media type
 	tests := []struct {
 		name string
 		h    handMade
@@ -124,6 +128,9 @@ func TestReadingRules(t *testing.T) {
 			layers: []content{blobOf("application/vnd.gardener.cloud.cnudie.component-descriptor.v2+yaml+tar", tarOf(t, readme, [2]string{"/component-descriptor.yaml", string(dmp.yaml)}))}, manifestType: oci.MediaTypeOCIManifest}, dmp.yaml},
 		{"gardener metadata config", handMade{configType: "application/vnd.oci.gardener.cloud.cnudie.component-descriptor-metadata.config.v2+json",
 			layers: []content{blobOf("application/vnd.oci.gardener.cloud.cnudie.component-descriptor.config.v2+yaml+tar", dmp.layer)}, manifestType: oci.MediaTypeOCIManifest}, dmp.yaml},
+		{"config names a layer of another media type in the manifest", handMade{configType: MediaTypeConfig,
+			configBytes: []byte(`{"componentDescriptorLayer":{"mediaType":"` + MediaTypeDescriptorYAML + `","digest":"` + oci.Digest(dmp.yaml).String() + `","size":` + strconv.Itoa(len(dmp.yaml)) + `}}`),
+			layers:      []content{blobOf(MediaTypeDescriptorYAML, otherRaw), blobOf("application/octet-stream", dmp.yaml)}, manifestType: oci.MediaTypeOCIManifest}, dmp.yaml},
 		{"docker manifest, config without size", handMade{configType: MediaTypeConfig,
 			configBytes: []byte(`{"componentDescriptorLayer":{"mediaType":"` + MediaTypeDescriptorTar + `","digest":"` + oci.Digest(dmp.layer).String() + `"}}`),
 			layers:      []content{blobOf(MediaTypeDescriptorTar, dmp.layer)}, manifestType: oci.MediaTypeDockerManifest}, dmp.yaml},

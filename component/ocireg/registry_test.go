@@ -97,10 +97,15 @@ func TestRegistryRoundTrip(t *testing.T) {
 		t.Errorf("manifest %s v%d subject %v", m.MediaType, m.SchemaVersion, m.Subject)
 	}
 
-	// Read it back.
+	// Read it back: one GET each for the manifest, the config and the
+	// descriptor layer, the last two at once.
+	reg.ResetRequests()
 	v, err := r.Get(ctx, "example.com/podinfo", "6.3.5")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := reg.Requests(); got.Count("GET", "/v2/"+ref.Repository+"/manifests/") != 1 || got.Count("GET", "/v2/"+ref.Repository+"/blobs/") != 2 || len(got) != 3 {
+		t.Errorf("reading the version took %d requests, want 3 GETs: %v", len(got), got)
 	}
 	if !bytes.Equal(v.Raw, dmp.yaml) || v.Manifest.Digest != md.Digest || v.Ref.String() != ref.String()+"@"+md.Digest.String() {
 		t.Errorf("read back %s, raw equal %v", v.Ref, bytes.Equal(v.Raw, dmp.yaml))

@@ -199,7 +199,7 @@ func (r *Repository) Get(ctx context.Context, name, version string) (*Version, e
 func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string) (*Version, error) {
 	component.PrepareSchema(component.SchemeV2) // most descriptors are v2; compiled while the requests wait
 	repo := ref.Repo()
-	top, err := r.store.Resolve(ctx, ref)
+	top, topBytes, err := oci.ReadManifest(ctx, r.store, ref)
 	if errors.Is(err, oci.ErrNotFound) {
 		return nil, r.NotFound(ctx, name, version, err)
 	}
@@ -210,10 +210,7 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 	v := &Version{Ref: ref, store: r.store}
 	md := top
 	if oci.IsIndex(top.MediaType) {
-		v.Index = top
-		if v.IndexBytes, err = oci.FetchBytes(ctx, r.store, repo, top, 0); err != nil {
-			return nil, fmt.Errorf("reading index: %w", err)
-		}
+		v.Index, v.IndexBytes = top, topBytes
 		if md, v.Artifacts, err = descriptorManifest(v.IndexBytes); err != nil {
 			return nil, err
 		}
@@ -222,7 +219,9 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 		return nil, fmt.Errorf("%s %s is a %q, not an image manifest: %w", repo, md.Digest, md.MediaType, ErrNotComponent)
 	}
 	v.Manifest = md
-	if v.ManifestBytes, err = oci.FetchBytes(ctx, r.store, repo, md, 0); err != nil {
+	if v.Index.Digest == (v1.Hash{}) {
+		v.ManifestBytes = topBytes
+	} else if v.ManifestBytes, err = oci.FetchBytes(ctx, r.store, repo, md, 0); err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	var m v1.Manifest
@@ -236,13 +235,23 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 	case !configMediaTypes[mt]:
 		return nil, fmt.Errorf("manifest %s has config media type %q: %w", md.Digest, mt, ErrNotComponent)
 	}
+	// The config names the descriptor layer, which is nearly always the
+	// one layer of a descriptor media type: that one is read while the
+	// config is, and read again only if the config names another.
+	early := readLayerEarly(ctx, r.store, repo, m.Layers)
+	defer early.stop()
 	if v.ConfigBytes, err = oci.FetchBytes(ctx, r.store, repo, m.Config, 0); err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if v.DescriptorLayer, err = descriptorLayerOf(v.ConfigBytes, m.Layers); err != nil {
 		return nil, err
 	}
-	if v.Raw, v.layerBytes, err = readDescriptorLayer(ctx, r.store, repo, v.DescriptorLayer); err != nil {
+	if lr, ok := early.of(v.DescriptorLayer); ok {
+		v.Raw, v.layerBytes, err = lr.raw, lr.layer, lr.err
+	} else {
+		v.Raw, v.layerBytes, err = readDescriptorLayer(ctx, r.store, repo, v.DescriptorLayer)
+	}
+	if err != nil {
 		return nil, err
 	}
 	d, err := component.Decode(v.Raw)
@@ -282,6 +291,59 @@ func descriptorManifest(index []byte) (v1.Descriptor, []v1.Descriptor, error) {
 	}
 	rest := slices.Delete(slices.Clone(ix.Manifests), pick, pick+1)
 	return ix.Manifests[pick], rest, nil
+}
+
+// pendingLayer is a read of a descriptor layer started before the config
+// named the layer to read.
+type pendingLayer struct {
+	d          v1.Descriptor
+	cancel     context.CancelFunc
+	done       chan struct{}
+	raw, layer []byte
+	err        error
+}
+
+// readLayerEarly starts reading the one layer of layers whose media type is
+// a descriptor's; with none or several it starts nothing and returns nil.
+func readLayerEarly(ctx context.Context, s oci.Reader, repo string, layers []v1.Descriptor) *pendingLayer {
+	var d v1.Descriptor
+	for _, l := range layers {
+		if descriptorLayerTypes[string(l.MediaType)] == layerUnknown {
+			continue
+		}
+		if d.Digest != (v1.Hash{}) {
+			return nil
+		}
+		d = l
+	}
+	if d.Digest == (v1.Hash{}) {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pendingLayer{d: d, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.raw, p.layer, p.err = readDescriptorLayer(ctx, s, repo, d)
+	}()
+	return p
+}
+
+// of waits for the early read and returns it when it read d (digest, media
+// type and size); it reports false when it read another layer or none.
+func (p *pendingLayer) of(d v1.Descriptor) (*pendingLayer, bool) {
+	if p == nil || p.d.Digest != d.Digest || p.d.MediaType != d.MediaType || p.d.Size != d.Size {
+		return nil, false
+	}
+	<-p.done
+	return p, true
+}
+
+// stop cancels the read if it is still under way and waits for it.
+func (p *pendingLayer) stop() {
+	if p != nil {
+		p.cancel()
+		<-p.done
+	}
 }
 
 // descriptorLayerOf reads the config and returns the descriptor layer it

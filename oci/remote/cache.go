@@ -9,7 +9,8 @@ import (
 )
 
 // Bounds of the manifest cache: Tag reuses the bytes of a manifest pushed
-// or fetched a moment ago instead of fetching them again.
+// or fetched a moment ago, and Fetch those ReadManifest read, instead of
+// fetching them again.
 const (
 	cacheEntries = 256
 	cacheBytes   = 16 << 20

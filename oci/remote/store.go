@@ -110,19 +110,11 @@ func (s *Store) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error)
 	fail := func(err error) (v1.Descriptor, error) {
 		return v1.Descriptor{}, opError("resolve", ref.String(), ref.Digest, err)
 	}
-	ident := ref.Identifier()
-	if ident == "" {
-		return fail(fmt.Errorf("no tag or digest: %w", oci.ErrInvalidReference))
-	}
-	rn, err := s.parseRepo(ref.Repo())
+	rn, c, err := s.manifestClient(ctx, ref)
 	if err != nil {
 		return fail(err)
 	}
-	c, err := s.client(ctx, rn.reg, rn.host, pullScope(rn))
-	if err != nil {
-		return fail(err)
-	}
-	req, err := c.newRequest(ctx, http.MethodHead, manifestPath(rn, ident), nil)
+	req, err := c.newRequest(ctx, http.MethodHead, manifestPath(rn, ref.Identifier()), nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -145,24 +137,69 @@ func (s *Store) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error)
 		return d, nil
 	}
 	// The answer was incomplete: read the manifest itself.
-	b, mt, err := s.getManifest(ctx, c, rn, ident, "")
+	d, _, err = s.readManifest(ctx, c, rn, ref)
 	if err != nil {
 		return fail(err)
 	}
-	if ref.Digest != (v1.Hash{}) {
-		if err := verifyBytes(b, v1.Descriptor{Digest: ref.Digest, Size: -1}); err != nil {
-			return fail(err)
+	return d, nil
+}
+
+// ReadManifest implements oci.ManifestReader: one GET, where Resolve and
+// Fetch take a HEAD and a GET. The manifest is kept for a Fetch of it that
+// follows.
+func (s *Store) ReadManifest(ctx context.Context, ref oci.Ref) (v1.Descriptor, []byte, error) {
+	rn, c, err := s.manifestClient(ctx, ref)
+	if err == nil {
+		var d v1.Descriptor
+		var b []byte
+		if d, b, err = s.readManifest(ctx, c, rn, ref); err == nil {
+			return d, bytes.Clone(b), nil // the cache keeps b
 		}
-		d.Digest = ref.Digest
+	}
+	return v1.Descriptor{}, nil, opError("resolve", ref.String(), ref.Digest, err)
+}
+
+// manifestClient parses ref's repository, which must come with a tag or a
+// digest, and returns the client that reads it.
+func (s *Store) manifestClient(ctx context.Context, ref oci.Ref) (repoName, *client, error) {
+	if ref.Identifier() == "" {
+		return repoName{}, nil, fmt.Errorf("no tag or digest: %w", oci.ErrInvalidReference)
+	}
+	rn, err := s.parseRepo(ref.Repo())
+	if err != nil {
+		return repoName{}, nil, err
+	}
+	c, err := s.client(ctx, rn.reg, rn.host, pullScope(rn))
+	return rn, c, err
+}
+
+// readManifest GETs the manifest ref names from rn, checks it against ref's
+// digest when it has one (otherwise its digest is the sha256 of the bytes
+// received), and keeps it in the manifest cache.
+func (s *Store) readManifest(ctx context.Context, c *client, rn repoName, ref oci.Ref) (v1.Descriptor, []byte, error) {
+	if ref.Digest != (v1.Hash{}) {
+		if b, mt, ok := s.manifests.get(rn.full, ref.Digest); ok {
+			return v1.Descriptor{MediaType: mt, Size: int64(len(b)), Digest: ref.Digest}, b, nil
+		}
+	}
+	b, mt, err := s.getManifest(ctx, c, rn, ref.Identifier(), "")
+	if err != nil {
+		return v1.Descriptor{}, nil, err
+	}
+	d := v1.Descriptor{Digest: ref.Digest, Size: int64(len(b))}
+	if d.Digest != (v1.Hash{}) {
+		if err := verifyBytes(b, v1.Descriptor{Digest: ref.Digest, Size: -1}); err != nil {
+			return v1.Descriptor{}, nil, err
+		}
 	} else {
 		d.Digest = oci.Digest(b)
 	}
 	if !oci.IsManifest(mt) {
 		mt = oci.MediaTypeOf(b)
 	}
-	d.MediaType, d.Size = mt, int64(len(b))
+	d.MediaType = mt
 	s.manifests.put(rn.full, d.Digest, mt, b)
-	return d, nil
+	return d, b, nil
 }
 
 // contentType returns the media type of a Content-Type header, without

@@ -38,6 +38,11 @@ func testMissing(t *testing.T, h *harness) {
 	if _, err := s.Resolve(ctx, mustRef(t, repo("suite/missing")+"@"+d.Digest.String())); !errors.Is(err, oci.ErrNotFound) {
 		t.Errorf("Resolve of a missing digest: got %v, want ErrNotFound", err)
 	}
+	for _, ref := range []string{repo("suite/missing") + ":nope", repo("suite/missing") + "@" + d.Digest.String()} {
+		if _, _, err := oci.ReadManifest(ctx, s, mustRef(t, ref)); !errors.Is(err, oci.ErrNotFound) {
+			t.Errorf("ReadManifest of missing %s: got %v, want ErrNotFound", ref, err)
+		}
+	}
 }
 
 func testBlobRoundTrip(t *testing.T, h *harness) {
@@ -169,6 +174,22 @@ func checkImage(ctx context.Context, t *testing.T, s oci.Store, r string, img Im
 	for i, d := range img.Blobs {
 		if b := fetchAll(ctx, t, s, r, d); !bytes.Equal(b, img.content(i)) {
 			t.Fatalf("blob %d changed", i)
+		}
+	}
+	// ReadManifest answers as Resolve does, with the manifest's bytes (in
+	// one request where the store is an oci.ManifestReader).
+	for _, ref := range []string{r + ":" + tag, r + "@" + img.Desc.Digest.String()} {
+		got, raw, err := oci.ReadManifest(ctx, s, mustRef(t, ref))
+		if err != nil {
+			t.Fatalf("ReadManifest %s: %v", ref, err)
+		}
+		checkDesc(t, "ReadManifest "+ref, got, img.Desc)
+		if !bytes.Equal(raw, img.Manifest) {
+			t.Fatalf("ReadManifest %s returned other bytes than the manifest", ref)
+		}
+		raw[0] = 'X' // the caller's to change: later reads are unaffected
+		if b := fetchAll(ctx, t, s, r, img.Desc); !bytes.Equal(b, img.Manifest) {
+			t.Fatalf("fetching the manifest after ReadManifest %s returned other bytes", ref)
 		}
 	}
 }
