@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-oci/ferry/component"
 	"github.com/ferry-oci/ferry/component/ocireg"
 	"github.com/ferry-oci/ferry/ctf"
+	"github.com/ferry-oci/ferry/internal/pending"
 	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/resource"
 	"github.com/ferry-oci/ferry/transfer"
@@ -248,6 +249,10 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 		}
 	}
 	cp.seen[key] = cv.Descriptor
+	// The target is asked whether it holds the version while the version is
+	// planned; checkExisting waits for the answer.
+	existing := cp.lookUp(ctx, name, version)
+	defer existing.Stop()
 	sigs, err := cp.verify(cv.Descriptor)
 	if err != nil {
 		return err
@@ -316,7 +321,7 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if err := out.relocate(cp.pl.Landed); err != nil {
 		return err
 	}
-	if err := cp.checkExisting(ctx, &out); err != nil {
+	if err := cp.checkExisting(&out, existing); err != nil {
 		return err
 	}
 	cp.mu.Lock()
@@ -347,9 +352,18 @@ func (cv *ComponentVersion) encode() error {
 	return nil
 }
 
-// checkExisting compares the version with what the target already holds.
-func (cp *componentPlanner) checkExisting(ctx context.Context, cv *ComponentVersion) error {
-	have, err := cp.target.Repository.Resolve(ctx, cv.Name, cv.Version)
+// lookUp asks the target, in the background, for the descriptor of the
+// component version name:version it holds.
+func (cp *componentPlanner) lookUp(ctx context.Context, name, version string) *pending.Call[v1.Descriptor] {
+	return pending.Start(ctx, func(ctx context.Context) (v1.Descriptor, error) {
+		return cp.target.Repository.Resolve(ctx, name, version)
+	})
+}
+
+// checkExisting compares the version with what the target already holds,
+// as existing found it.
+func (cp *componentPlanner) checkExisting(cv *ComponentVersion, existing *pending.Call[v1.Descriptor]) error {
+	have, err := existing.Wait()
 	if errors.Is(err, oci.ErrNotFound) {
 		return nil
 	}

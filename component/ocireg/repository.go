@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ferry-oci/ferry/component"
+	"github.com/ferry-oci/ferry/internal/pending"
 	"github.com/ferry-oci/ferry/oci"
 )
 
@@ -246,8 +247,8 @@ func (r *Repository) get(ctx context.Context, ref oci.Ref, name, version string)
 	if v.DescriptorLayer, err = descriptorLayerOf(v.ConfigBytes, m.Layers); err != nil {
 		return nil, err
 	}
-	if lr, ok := early.of(v.DescriptorLayer); ok {
-		v.Raw, v.layerBytes, err = lr.raw, lr.layer, lr.err
+	if lr, ok, lerr := early.of(v.DescriptorLayer); ok {
+		v.Raw, v.layerBytes, err = lr.raw, lr.layer, lerr
 	} else {
 		v.Raw, v.layerBytes, err = readDescriptorLayer(ctx, r.store, repo, v.DescriptorLayer)
 	}
@@ -293,19 +294,19 @@ func descriptorManifest(index []byte) (v1.Descriptor, []v1.Descriptor, error) {
 	return ix.Manifests[pick], rest, nil
 }
 
-// pendingLayer is a read of a descriptor layer started before the config
+// earlyLayer is a read of a descriptor layer started before the config
 // named the layer to read.
-type pendingLayer struct {
-	d          v1.Descriptor
-	cancel     context.CancelFunc
-	done       chan struct{}
-	raw, layer []byte
-	err        error
+type earlyLayer struct {
+	d    v1.Descriptor
+	read *pending.Call[layerRead]
 }
+
+// layerRead is what readDescriptorLayer returns.
+type layerRead struct{ raw, layer []byte }
 
 // readLayerEarly starts reading the one layer of layers whose media type is
 // a descriptor's; with none or several it starts nothing and returns nil.
-func readLayerEarly(ctx context.Context, s oci.Reader, repo string, layers []v1.Descriptor) *pendingLayer {
+func readLayerEarly(ctx context.Context, s oci.Reader, repo string, layers []v1.Descriptor) *earlyLayer {
 	var d v1.Descriptor
 	for _, l := range layers {
 		if descriptorLayerTypes[string(l.MediaType)] == layerUnknown {
@@ -319,30 +320,26 @@ func readLayerEarly(ctx context.Context, s oci.Reader, repo string, layers []v1.
 	if d.Digest == (v1.Hash{}) {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	p := &pendingLayer{d: d, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		p.raw, p.layer, p.err = readDescriptorLayer(ctx, s, repo, d)
-	}()
-	return p
+	return &earlyLayer{d: d, read: pending.Start(ctx, func(ctx context.Context) (layerRead, error) {
+		raw, layer, err := readDescriptorLayer(ctx, s, repo, d)
+		return layerRead{raw, layer}, err
+	})}
 }
 
-// of waits for the early read and returns it when it read d (digest, media
+// of returns what the early read returned when it read d (digest, media
 // type and size); it reports false when it read another layer or none.
-func (p *pendingLayer) of(d v1.Descriptor) (*pendingLayer, bool) {
-	if p == nil || p.d.Digest != d.Digest || p.d.MediaType != d.MediaType || p.d.Size != d.Size {
-		return nil, false
+func (e *earlyLayer) of(d v1.Descriptor) (layerRead, bool, error) {
+	if e == nil || e.d.Digest != d.Digest || e.d.MediaType != d.MediaType || e.d.Size != d.Size {
+		return layerRead{}, false, nil
 	}
-	<-p.done
-	return p, true
+	lr, err := e.read.Wait()
+	return lr, true, err
 }
 
 // stop cancels the read if it is still under way and waits for it.
-func (p *pendingLayer) stop() {
-	if p != nil {
-		p.cancel()
-		<-p.done
+func (e *earlyLayer) stop() {
+	if e != nil {
+		e.read.Stop()
 	}
 }
 
