@@ -18,6 +18,9 @@ import (
 func init() {
 	startProfile = func() func() {
 		cpu, allocs := os.Getenv("FERRY_BENCH_CPUPROFILE"), os.Getenv("FERRY_BENCH_ALLOCPROFILE")
+		if allocs != "" {
+			runtime.MemProfileRate = 1 // every allocation the run makes (the packages' initialisation is over)
+		}
 		var f *os.File
 		if cpu != "" {
 			var err error
