@@ -267,9 +267,9 @@ func importBundle(ctx context.Context, file string, b *bundle.Bundle, dst *repos
 		return nil, &PlanError{What: "the import of " + what, Err: err}
 	}
 	if o.Check {
-		return o.check(ctx, plan, dst)
+		return o.check(ctx, plan, dst.Store())
 	}
-	drift, err := o.gate(ctx, plan, dst)
+	drift, err := o.gate(ctx, plan, dst, dst.Store())
 	if err != nil {
 		return nil, err
 	}

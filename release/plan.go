@@ -139,9 +139,9 @@ func RunPlan(ctx context.Context, p *PlanFile, o Options) (*Result, error) {
 	// before anything is written.
 	if o.Check {
 		defer dst.Abort()
-		return o.check(ctx, p.Plan, dst)
+		return o.check(ctx, p.Plan, dst.Store())
 	}
-	drift, err := o.gate(ctx, p.Plan, dst)
+	drift, err := o.gate(ctx, p.Plan, dst, dst.Store())
 	if err != nil {
 		dst.Abort()
 		return nil, err

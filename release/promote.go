@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-oci/ferry/internal/buildinfo"
 	"github.com/ferry-oci/ferry/internal/human"
 	"github.com/ferry-oci/ferry/mirror"
+	"github.com/ferry-oci/ferry/oci"
 	"github.com/ferry-oci/ferry/ocmtransfer"
 	"github.com/ferry-oci/ferry/repository"
 	"github.com/ferry-oci/ferry/transfer"
@@ -91,7 +92,9 @@ func (o Options) policy() (transfer.DriftOptions, error) {
 // gate runs the drift gate on plan before anything is written to dst: it
 // stops the run (a *transfer.DriftError), or changes the plan as the
 // options say, and returns the drifted tags.
-func (o Options) gate(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository) ([]transfer.TagCheck, error) {
+// gate runs the drift gate on dst, read and written through store (dst's
+// own, or a transfer.Lookahead over it).
+func (o Options) gate(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository, store oci.Store) ([]transfer.TagCheck, error) {
 	d, err := o.policy()
 	if err != nil {
 		return nil, err
@@ -102,16 +105,17 @@ func (o Options) gate(ctx context.Context, plan *ocmtransfer.Plan, dst *reposito
 	if o.MirrorConfig != "" && len(o.mirrorPairs(plan)) == 0 {
 		return nil, usageError("--mirror-config: no copied image names the registry it came from (images read from an archive, or a bundle without ferry's metadata, have no upstream a runtime would pull): run 'ferry mirror-config' against the registry the images came from")
 	}
-	checks, err := ocmtransfer.Gate(ctx, plan, dst.Store(), d)
+	checks, err := ocmtransfer.Gate(ctx, plan, store, d)
 	if err != nil {
 		return nil, err
 	}
 	return transfer.Drifted(checks), nil
 }
 
-// check is Promotion.Check: it compares and writes nothing.
-func (o Options) check(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository) (*Result, error) {
-	checks, err := ocmtransfer.CheckTags(ctx, plan, dst.Store(), o.Jobs)
+// check is Promotion.Check: it compares and writes nothing. It reads the
+// target through store, as gate does.
+func (o Options) check(ctx context.Context, plan *ocmtransfer.Plan, store oci.Reader) (*Result, error) {
+	checks, err := ocmtransfer.CheckTags(ctx, plan, store, o.Jobs)
 	if err != nil {
 		return nil, err
 	}

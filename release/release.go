@@ -239,17 +239,26 @@ func TransferVersions(ctx context.Context, src *repository.Repository, refs []co
 	sources := &ocmtransfer.SourceReader{Store: src.Store(), Images: images}
 	defer sources.Close()
 	target := ocmtransfer.Target{Repository: dst.Repository, Scheme: dst.Spec.Scheme, Intermediate: dst.Intermediate()}
-	plan, err := ocmtransfer.NewPlan(ctx, sources, src.Repository, versions, target, o.componentOptions(spool))
+	co := o.componentOptions(spool)
+	store := dst.Store()
+	if !o.DryRun && !dst.Intermediate() {
+		// The drift check's tags are resolved in the registry while the
+		// plan is made, not after.
+		ahead := transfer.NewLookahead(ctx, store, o.Jobs)
+		defer ahead.Stop()
+		co.Artifacts.Lookahead, store = ahead, ahead
+	}
+	plan, err := ocmtransfer.NewPlan(ctx, sources, src.Repository, versions, target, co)
 	if err != nil {
 		return nil, &PlanError{What: "the transfer to " + dst.Spec.String(), Err: err}
 	}
 	if o.Check {
-		return o.check(ctx, plan, dst)
+		return o.check(ctx, plan, store)
 	}
 	if o.DryRun {
 		return &Result{Plan: plan}, nil
 	}
-	drift, err := o.gate(ctx, plan, dst)
+	drift, err := o.gate(ctx, plan, dst, store)
 	if err != nil {
 		return nil, err
 	}

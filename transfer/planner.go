@@ -49,6 +49,9 @@ type PlanOptions struct {
 	// archives (CTFs and bundles) must stay closed, every index's children
 	// present, for verification and for ocm.
 	FilterAlways bool
+	// Lookahead, when set, is told every target tag as the artifact it
+	// names is planned, so that the drift check finds the tag resolved.
+	Lookahead *Lookahead
 	// VerifyImage, when set, is asked about every artifact added (not the
 	// manifests below it) before anything of it is planned; an error stops
 	// the plan. What it returns is recorded as the artifact's Signatures.
@@ -133,6 +136,9 @@ func (p *Planner) addTags(k key, tags []string, sigs []Signature) {
 	for _, t := range tags {
 		if !slices.Contains(a.Tags, t) {
 			a.Tags = append(a.Tags, t)
+			if p.o.Lookahead != nil {
+				p.o.Lookahead.Start(a.Target, t)
+			}
 		}
 	}
 }
