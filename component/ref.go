@@ -3,7 +3,6 @@ package component
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -71,10 +70,6 @@ type Ref struct {
 	Constraint string // a semver range ("~6.3", ">=6.3.5", "latest"); "" when none
 }
 
-// componentName is the OCM component name pattern (a DNS domain and at
-// least one path segment), INTEROP §1.2.
-var componentName = regexp.MustCompile(`^[a-z][-a-z0-9]*([.][a-z][-a-z0-9]*)*[.][a-z]{2,}(/[a-z][-a-z0-9_]*([.][a-z][-a-z0-9_]*)*)+$`)
-
 // ParseRef parses REPO//NAME[:VERSION] or REPO//NAME@CONSTRAINT.
 func ParseRef(s string) (Ref, error) {
 	bad := func(why string) (Ref, error) {
@@ -110,10 +105,10 @@ func ParseRef(s string) (Ref, error) {
 		}
 	}
 	name, version, _ := strings.Cut(rest, ":")
-	if !componentName.MatchString(name) || len(name) > 255 {
+	if !componentNameRE.MatchString(name) || len(name) > 255 {
 		return bad(fmt.Sprintf("component name %q is not a lower-case DNS domain followed by a path (example.com/podinfo)", name))
 	}
-	if strings.Contains(rest, ":") && !relaxedSemver.MatchString(version) {
+	if strings.Contains(rest, ":") && !IsVersion(version) {
 		return bad(fmt.Sprintf("version %q is not a semantic version (to select by a range or the highest release, write NAME@CONSTRAINT: NAME@~6.3, NAME@latest)", version))
 	}
 	return Ref{Repo: repo, Component: name, Version: version, Constraint: constraint}, nil
@@ -130,9 +125,6 @@ func (r Ref) String() string {
 	}
 	return s
 }
-
-// relaxedSemver is OCM's version pattern (INTEROP §1.2).
-var relaxedSemver = regexp.MustCompile(`^[v]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 
 // repoTypes maps the type names `ocm` accepts before "::" (without the
 // leading '+') to a kind and a CTF format.

@@ -66,6 +66,23 @@ var (
 	labelVersionRE  = regexp.MustCompile(`^v[0-9]+$`)
 )
 
+// IsVersion reports whether v is a version in OCM's relaxed semver (the
+// relaxedSemver pattern): an optional 'v', optional minor and patch,
+// SemVer 2.0 pre-release and build metadata.
+func IsVersion(v string) bool { return relaxedSemverRE.MatchString(v) }
+
+// VersionParts splits a relaxed semver version into major, minor, patch,
+// pre-release and build metadata, each "" when absent; ok is false when v
+// is not one.
+func VersionParts(v string) (parts [5]string, ok bool) {
+	m := relaxedSemverRE.FindStringSubmatch(v)
+	if m == nil {
+		return parts, false
+	}
+	copy(parts[:], m[1:])
+	return parts, true
+}
+
 // paths maps model locations to field paths of one scheme.
 type paths struct{ v3 bool }
 

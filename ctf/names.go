@@ -20,11 +20,7 @@ const (
 	setLayoutFile    = "oci-layout"
 )
 
-var (
-	pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	hexPattern    = regexp.MustCompile(`^[a-f0-9]+$`)
-)
+var hexPattern = regexp.MustCompile(`^[a-f0-9]+$`)
 
 // hexLen is the length of a digest's hex part for each algorithm ferry reads.
 var hexLen = map[string]int{"sha256": 64, "sha512": 128}
@@ -71,7 +67,7 @@ func validRepository(repo string) error {
 		return fmt.Errorf("repository %q: empty or longer than 255 characters: %w", repo, oci.ErrInvalidReference)
 	}
 	for _, c := range strings.Split(repo, "/") {
-		if !pathComponent.MatchString(c) {
+		if !oci.ValidPathComponent(c) {
 			return fmt.Errorf("repository %q: component %q must be lower case letters and digits separated by '.', '_', '__' or '-': %w",
 				repo, c, oci.ErrInvalidReference)
 		}
@@ -80,7 +76,7 @@ func validRepository(repo string) error {
 }
 
 func validTag(tag string) error {
-	if !tagPattern.MatchString(tag) {
+	if !oci.ValidTag(tag) {
 		return fmt.Errorf("tag %q has characters other than letters, digits, '_', '.', '-', or is longer than 128: %w", tag, oci.ErrInvalidReference)
 	}
 	return nil

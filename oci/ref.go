@@ -96,6 +96,14 @@ func ParseRef(s string) (Ref, error) {
 	return r, nil
 }
 
+// ValidTag reports whether tag is a tag of the distribution grammar: a
+// letter, digit or '_', then up to 127 of those, '.' and '-'.
+func ValidTag(tag string) bool { return tagPattern.MatchString(tag) }
+
+// ValidPathComponent reports whether c is one component of a repository
+// name: lower-case letters and digits separated by '.', '_', '__' or '-'.
+func ValidPathComponent(c string) bool { return pathComponent.MatchString(c) }
+
 func isHost(s string) bool {
 	return strings.ContainsAny(s, ".:") || s == "localhost" || strings.HasPrefix(s, "[")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -180,12 +179,9 @@ func DriftTable(checks []TagCheck) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// tagPattern is the OCI distribution tag grammar.
-var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
-
 // CheckBackupSuffix checks that a backup suffix makes valid tags.
 func CheckBackupSuffix(s string) error {
-	if s == "" || tagPattern.MatchString("x"+s) && !strings.Contains(s, ":") {
+	if s == "" || oci.ValidTag("x"+s) && !strings.Contains(s, ":") {
 		return nil
 	}
 	return fmt.Errorf("backup tag suffix %q: a tag may hold only letters, digits, '_', '.' and '-' (128 characters at most)", s)

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"regexp"
 	"strings"
+
+	"github.com/ferry-oci/ferry/component"
 )
 
 // ComponentRepo returns the repository that holds the versions of the
@@ -39,16 +41,12 @@ func TagVersion(tag string) string {
 
 const buildSep = ".build-"
 
-// relaxedSemver is OCM's version pattern (INTEROP §1.2): an optional 'v',
-// optional minor and patch, SemVer 2.0 pre-release and build metadata.
-var relaxedSemver = regexp.MustCompile(`^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
-
 // digestTag matches tags that stand for a digest rather than a version:
 // the OCI referrers fallback tags and cosign's sha256-<hex>[.sig|.att|…].
 var digestTag = regexp.MustCompile(`^(sha256|sha512)-[0-9a-f]{64,128}(\..*)?$`)
 
 // IsVersion reports whether v is a version in OCM's relaxed semver.
-func IsVersion(v string) bool { return relaxedSemver.MatchString(v) }
+func IsVersion(v string) bool { return component.IsVersion(v) }
 
 type semver struct {
 	major, minor, patch string // decimal, no leading zeros
@@ -56,13 +54,13 @@ type semver struct {
 }
 
 func parseSemver(v string) (semver, bool) {
-	m := relaxedSemver.FindStringSubmatch(v)
-	if m == nil {
+	m, ok := component.VersionParts(v)
+	if !ok {
 		return semver{}, false
 	}
-	s := semver{major: m[1], minor: cmp.Or(m[2], "0"), patch: cmp.Or(m[3], "0")}
-	if m[4] != "" {
-		s.pre = strings.Split(m[4], ".")
+	s := semver{major: m[0], minor: cmp.Or(m[1], "0"), patch: cmp.Or(m[2], "0")}
+	if m[3] != "" {
+		s.pre = strings.Split(m[3], ".")
 	}
 	return s, true
 }
