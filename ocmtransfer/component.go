@@ -249,10 +249,6 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 		}
 	}
 	cp.seen[key] = cv.Descriptor
-	// The target is asked whether it holds the version while the version is
-	// planned; checkExisting waits for the answer.
-	existing := cp.lookUp(ctx, name, version)
-	defer existing.Stop()
 	sigs, err := cp.verify(cv.Descriptor)
 	if err != nil {
 		return err
@@ -273,6 +269,11 @@ func (cp *componentPlanner) version(ctx context.Context, name, version string, d
 	if err != nil {
 		return err
 	}
+	// The target is asked whether it holds the version while its resources
+	// are planned (after its references: one such question at a time);
+	// checkExisting waits for the answer.
+	existing := cp.lookUp(ctx, name, version)
+	defer existing.Stop()
 	rs := &resource.Content{Version: cv, Store: cp.src, Images: cp.src}
 	targetCV := ocireg.ComponentRepo(cp.target.Repository.Base(), name)
 	out := ComponentVersion{Name: name, Version: version, Source: cv.Ref.Repo(), Target: targetCV, Tag: ocireg.VersionTag(version), Signatures: sigs}

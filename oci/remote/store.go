@@ -148,15 +148,18 @@ func (s *Store) Resolve(ctx context.Context, ref oci.Ref) (v1.Descriptor, error)
 // Fetch take a HEAD and a GET. The manifest is kept for a Fetch of it that
 // follows.
 func (s *Store) ReadManifest(ctx context.Context, ref oci.Ref) (v1.Descriptor, []byte, error) {
-	rn, c, err := s.manifestClient(ctx, ref)
-	if err == nil {
-		var d v1.Descriptor
-		var b []byte
-		if d, b, err = s.readManifest(ctx, c, rn, ref); err == nil {
-			return d, bytes.Clone(b), nil // the cache keeps b
-		}
+	fail := func(err error) (v1.Descriptor, []byte, error) {
+		return v1.Descriptor{}, nil, opError("resolve", ref.String(), ref.Digest, err)
 	}
-	return v1.Descriptor{}, nil, opError("resolve", ref.String(), ref.Digest, err)
+	rn, c, err := s.manifestClient(ctx, ref)
+	if err != nil {
+		return fail(err)
+	}
+	d, b, err := s.readManifest(ctx, c, rn, ref)
+	if err != nil {
+		return fail(err)
+	}
+	return d, bytes.Clone(b), nil // the cache keeps b
 }
 
 // manifestClient parses ref's repository, which must come with a tag or a
