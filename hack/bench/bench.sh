@@ -12,9 +12,19 @@ missing=()
 command -v skopeo >/dev/null || missing+=(skopeo)
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		apt-get update -qq >/dev/null
+		candidate() { apt-cache policy "$1" | grep -q 'Candidate: [0-9]'; }
+		# apt's index can fail to load on a machine that has just started:
+		# three tries, 10 s apart, before going on without a package.
+		for try in 1 2 3; do
+			apt-get update -qq >/dev/null 2>&1 || true
+			ok=1
+			for p in "${missing[@]}"; do candidate "$p" || ok=0; done
+			[ "$ok" = 1 ] || [ "$try" = 3 ] && break
+			echo "bench: apt has no candidate for some of ${missing[*]}; updating again in 10 s" >&2
+			sleep 10
+		done
 		for p in "${missing[@]}"; do
-			if apt-cache policy "$p" | grep -q 'Candidate: [0-9]'; then
+			if candidate "$p"; then
 				apt-get install -y -qq "$p" >/dev/null
 			else
 				echo "bench: $p is not available from apt; going on without it" >&2
