@@ -29,9 +29,12 @@ type Lookahead struct {
 }
 
 // NewLookahead returns a Lookahead over dst whose lookups run under ctx,
-// jobs at a time.
+// jobs at a time (DefaultJobs when jobs is 0).
 func NewLookahead(ctx context.Context, dst oci.Store, jobs int) *Lookahead {
-	return &Lookahead{Store: dst, ctx: ctx, slot: make(chan struct{}, max(jobs, 1)), ahead: map[oci.Ref]*pending.Call[v1.Descriptor]{}}
+	if jobs <= 0 {
+		jobs = DefaultJobs
+	}
+	return &Lookahead{Store: dst, ctx: ctx, slot: make(chan struct{}, jobs), ahead: map[oci.Ref]*pending.Call[v1.Descriptor]{}}
 }
 
 // Start begins resolving the tag of repo in the store, unless it is under
