@@ -63,7 +63,6 @@ func compileSchema(url string, src []byte) (*jsonschema.Schema, error) {
 	return c.Compile(url)
 }
 
-// schemaFor returns the schema of scheme: v3alpha1's, or v2's for any other.
 // PrepareSchema starts compiling the schema of scheme in the background, so
 // that a caller about to wait on the network for a descriptor does not wait
 // for the compile (about 8 ms) after it. Decoding uses the same compiled
@@ -72,6 +71,7 @@ func PrepareSchema(scheme Scheme) {
 	go schemaFor(scheme).compiled()
 }
 
+// schemaFor returns the schema of scheme: v3alpha1's, or v2's for any other.
 func schemaFor(scheme Scheme) *descriptorSchema {
 	if scheme == SchemeV3Alpha1 {
 		return schemaV3
