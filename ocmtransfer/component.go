@@ -522,7 +522,7 @@ func (cp *componentPlanner) prefetch(ctx context.Context, rs *resource.Content, 
 			continue // artifact sets and v2 index entries are read from local blobs
 		}
 		g.Go(func() error {
-			a, err := rs.Artifact(gctx, r)
+			a, err := cp.open(gctx, rs, r)
 			if err != nil {
 				return nil
 			}
@@ -533,6 +533,17 @@ func (cp *componentPlanner) prefetch(ctx context.Context, rs *resource.Content, 
 	}
 	_ = g.Wait() // the goroutines return no error
 	return pre
+}
+
+// open opens the artifact of resource r and gives the planner the manifest
+// bytes that opening read, so that planning it does not read them again.
+func (cp *componentPlanner) open(ctx context.Context, rs *resource.Content, r *component.Resource) (*resource.Artifact, error) {
+	a, err := rs.Artifact(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	cp.pl.Keep(a.Ref.Repo(), a.Descriptor, a.Manifest)
+	return a, nil
 }
 
 // localBlob plans the copy of a local blob (each chunk of a chunked one)
@@ -568,7 +579,7 @@ func (cp *componentPlanner) artifact(ctx context.Context, rs *resource.Content, 
 	a := pre
 	if a == nil {
 		var err error
-		if a, err = rs.Artifact(ctx, r); err != nil {
+		if a, err = cp.open(ctx, rs, r); err != nil {
 			return ch, nil, err
 		}
 	}

@@ -1045,3 +1045,48 @@ func TestComponentRelativeReferenceInRegistry(t *testing.T) {
 	}
 	closure(ctx, t, ds, ds.Lister(dst.Host), dst.Host)
 }
+
+// manifestFetches is a CTF that counts the manifests fetched from it.
+type manifestFetches struct {
+	*ctf.Archive
+	mu sync.Mutex
+	n  map[string]int // repo@digest
+}
+
+func (m *manifestFetches) Fetch(ctx context.Context, repo string, d v1.Descriptor) (io.ReadCloser, error) {
+	if oci.IsManifest(d.MediaType) {
+		m.mu.Lock()
+		m.n[repo+"@"+d.Digest.String()]++
+		m.mu.Unlock()
+	}
+	return m.Archive.Fetch(ctx, repo, d)
+}
+
+// TestPlanReadsEachManifestOnce: planning from an archive, which answers a
+// resolve and a fetch with two reads (it is no oci.ManifestReader), reads
+// each manifest once: the bytes read while a resource's image is opened
+// are the ones the planner plans.
+func TestPlanReadsEachManifestOnce(t *testing.T) {
+	src := seedSource(t)
+	s := storeFor(t, src)
+	archive, _ := intoCTF(t, end{store: s, base: src.Host + "/ocm"}, s, "", ocmtransfer.PlanOptions{}, allFixtureVersions...)
+	from := &manifestFetches{Archive: archive, n: map[string]int{}}
+	dst, err := ctf.Create(filepath.Join(t.TempDir(), "dst"), ctf.FormatDirectory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	p, srcs, err := plan(t.Context(), end{store: from}, nil, versions(t, allFixtureVersions...), end{store: dst, intermediate: true}, ocmtransfer.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcs.Close()
+	if len(p.Artifacts) == 0 {
+		t.Fatal("the plan holds no artifact")
+	}
+	for _, a := range p.Artifacts {
+		if n := from.n[a.Source+"@"+a.Digest.String()]; n != 1 {
+			t.Errorf("%s@%s fetched %d times while planning, want once", a.Source, a.Digest, n)
+		}
+	}
+}

@@ -61,6 +61,9 @@ type Artifact struct {
 	Reader     oci.Reader    // the store that holds it
 	Ref        oci.Ref       // its reference in Reader (tag and/or digest)
 	Descriptor v1.Descriptor // its manifest
+	// Manifest is the manifest's verified bytes when opening the artifact
+	// read them (a reference into a registry or an archive); nil otherwise.
+	Manifest []byte
 	// Tags are the tags the source knows the artifact by (from the
 	// reference, or recorded in an artifact set).
 	Tags   []string
@@ -109,10 +112,11 @@ func (s *Content) Artifact(ctx context.Context, r *component.Resource) (*Artifac
 }
 
 // resolve opens the artifact ref names in rd. Every caller goes on to read
-// it, so the manifest is read at once (oci.ReadManifest): a registry store
-// keeps it for the read that follows, and the two requests become one.
+// it, so the manifest is read at once (oci.ReadManifest: one request to a
+// registry, where resolving and then fetching take two) and kept in
+// Artifact.Manifest.
 func (s *Content) resolve(ctx context.Context, r *component.Resource, rd oci.Reader, ref oci.Ref) (*Artifact, error) {
-	d, _, err := oci.ReadManifest(ctx, rd, ref)
+	d, b, err := oci.ReadManifest(ctx, rd, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: resolving %s: %w", s.Name(r), ref, err)
 	}
@@ -120,7 +124,7 @@ func (s *Content) resolve(ctx context.Context, r *component.Resource, rd oci.Rea
 	if ref.Tag != "" {
 		tags = []string{ref.Tag}
 	}
-	return &Artifact{Reader: rd, Ref: ref, Descriptor: d, Tags: tags}, nil
+	return &Artifact{Reader: rd, Ref: ref, Descriptor: d, Manifest: b, Tags: tags}, nil
 }
 
 // blobFiler is implemented by stores that give random access to blobs (a CTF).

@@ -47,17 +47,28 @@ func (p *Planner) read(ctx context.Context, ref oci.Ref) (v1.Descriptor, error) 
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
+	p.Keep(ref.Repo(), d, b)
+	return d, nil
+}
+
+// Keep gives the Planner the bytes b of the manifest d of srcRepo, which the
+// caller read and verified against d already (oci.ReadManifest), so that
+// planning d does not read them again. Keep does nothing when b is nil or
+// the Planner holds d's bytes.
+func (p *Planner) Keep(srcRepo string, d v1.Descriptor, b []byte) {
+	if b == nil {
+		return
+	}
 	e := &manifestEntry{b: b}
 	e.once.Do(func() {}) // read already
 	p.manifests.mu.Lock()
+	defer p.manifests.mu.Unlock()
 	if p.manifests.m == nil {
 		p.manifests.m = map[key]*manifestEntry{}
 	}
-	if _, ok := p.manifests.m[key{ref.Repo(), d.Digest}]; !ok {
-		p.manifests.m[key{ref.Repo(), d.Digest}] = e
+	if _, ok := p.manifests.m[key{srcRepo, d.Digest}]; !ok {
+		p.manifests.m[key{srcRepo, d.Digest}] = e
 	}
-	p.manifests.mu.Unlock()
-	return d, nil
 }
 
 // Prefetch reads from the source what adding the manifest d of srcRepo will
