@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,21 +24,32 @@ var errSidecarStopped = errors.New("sidecar hashing stopped")
 // descriptor part whose bytes the plan knew (Entry.Data): the blobs the
 // transfer pushes are the only gaps. The hasher walks the bundle from its
 // start and hashes the completed prefix (read back while it is still in the
-// page cache); at a slot still being pushed it waits until Push reports it
-// done. The engine pushes blobs in the layout's order (Writer.BlobOrder), so
-// the hasher follows close behind them; Close waits for the rest.
+// page cache). At a slot still being pushed it hashes what the push has
+// written so far and waits for more, so a large blob does not hold it back
+// until its last byte; if the push fails, the hasher goes back to the
+// slot's start (the volumes' hash states saved there) and follows the next
+// attempt. It leaves a slot only when Push reports it done, its digest
+// checked. The engine pushes blobs in the layout's order
+// (Writer.BlobOrder), so the hasher follows close behind them; Close waits
+// for the rest.
 //
 // It runs in one goroutine, beside the pushes, which on a machine with more
-// than one core takes the sidecar's hashing off the critical path.
+// than one core takes the sidecar's hashing off the critical path; while it
+// has bytes to hash, a push more than lagLimit ahead of it waits (await).
 type sidecarHasher struct {
 	vols  *volumeSet
 	slots []*slot         // the pushed slots, by offset
 	index map[v1.Hash]int // slot digest -> position in slots
 
-	mu   sync.Mutex
-	done []bool
-	wake chan struct{} // a slot completed (capacity 1)
-	stop chan struct{} // closed by halt
+	mu       sync.Mutex
+	pos      []progress
+	wake     chan struct{} // a slot grew or completed (capacity 1)
+	stop     chan struct{} // closed by halt
+	moved    sync.Cond     // on mu: hashedTo moved, or the hasher waits or has stopped
+	hashedTo int64         // the bundle is hashed up to here
+	idle     bool          // the hasher waits for a push
+	over     bool          // the hasher has returned
+	waiting  int           // pushes waiting in await
 
 	sums   []hash.Hash // one per volume
 	err    error
@@ -49,6 +61,7 @@ type sidecarHasher struct {
 func newSidecarHasher(vols *volumeSet, lay *layout, complete map[v1.Hash]bool) *sidecarHasher {
 	h := &sidecarHasher{vols: vols, index: map[v1.Hash]int{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), finish: make(chan struct{})}
+	h.moved.L = &h.mu
 	for _, d := range lay.order { // order is by offset
 		s := lay.slots[d]
 		if s.data != nil || s.desc.Size == 0 {
@@ -56,7 +69,11 @@ func newSidecarHasher(vols *volumeSet, lay *layout, complete map[v1.Hash]bool) *
 		}
 		h.index[d] = len(h.slots)
 		h.slots = append(h.slots, s)
-		h.done = append(h.done, complete[d])
+		p := progress{done: complete[d]}
+		if p.done {
+			p.written = s.desc.Size
+		}
+		h.pos = append(h.pos, p)
 	}
 	for range vols.files {
 		h.sums = append(h.sums, sha256.New())
@@ -65,14 +82,24 @@ func newSidecarHasher(vols *volumeSet, lay *layout, complete map[v1.Hash]bool) *
 	return h
 }
 
-// completed reports that slot d has been written in full.
-func (h *sidecarHasher) completed(d v1.Hash) {
+// progress is how far the push of one slot has come.
+type progress struct {
+	written int64 // bytes in place from the slot's start, in this attempt
+	attempt int   // failed attempts so far: the bytes hashed before may be gone
+	done    bool  // complete, its digest checked
+}
+
+// update changes slot d's progress unless it is complete, and wakes the
+// hasher.
+func (h *sidecarHasher) update(d v1.Hash, f func(*progress)) {
 	i, ok := h.index[d]
 	if !ok {
 		return
 	}
 	h.mu.Lock()
-	h.done[i] = true
+	if !h.pos[i].done {
+		f(&h.pos[i])
+	}
 	h.mu.Unlock()
 	select {
 	case h.wake <- struct{}{}:
@@ -80,33 +107,142 @@ func (h *sidecarHasher) completed(d v1.Hash) {
 	}
 }
 
-func (h *sidecarHasher) isDone(i int) bool {
+// wrote reports that the first n bytes of slot d are in place.
+func (h *sidecarHasher) wrote(d v1.Hash, n int64) { h.update(d, func(p *progress) { p.written = n }) }
+
+// failed reports that a push of slot d failed: what it wrote may be
+// overwritten by the next attempt.
+func (h *sidecarHasher) failed(d v1.Hash) {
+	h.update(d, func(p *progress) { p.written, p.attempt = 0, p.attempt+1 })
+}
+
+// completed reports that slot d has been written in full.
+func (h *sidecarHasher) completed(d v1.Hash) {
+	h.update(d, func(p *progress) { p.written, p.done = h.slots[h.index[d]].desc.Size, true })
+}
+
+func (h *sidecarHasher) progressOf(i int) progress {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.done[i]
+	return h.pos[i]
+}
+
+// lagLimit is how far ahead of the hasher a push may write while the
+// hasher has bytes to hash. On a machine whose cores are all busy (the
+// pushes' own hashing, the source registry) the hasher gets no more time
+// than any push and falls behind: the sidecar's hash of everything it has
+// not reached is then left for after the last blob, on one core. Holding
+// the pushes that run too far ahead keeps it close behind them; a hasher
+// that waits for a push holds nothing back.
+var lagLimit int64 = 64 << 20 // a variable for the tests
+
+// await returns when a push may write up to end: the hasher is within
+// lagLimit of it, waits for a push itself, or has stopped.
+func (h *sidecarHasher) await(end int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for !h.idle && !h.over && end-h.hashedTo > lagLimit {
+		h.waiting++
+		h.moved.Wait()
+		h.waiting--
+	}
+}
+
+// set changes the hasher's state under the lock and wakes the pushes
+// waiting in await.
+func (h *sidecarHasher) set(f func()) {
+	h.mu.Lock()
+	f()
+	if h.waiting > 0 {
+		h.moved.Broadcast()
+	}
+	h.mu.Unlock()
 }
 
 func (h *sidecarHasher) run() {
 	defer close(h.finish)
+	defer h.set(func() { h.over = true })
 	var pos int64
 	for i, s := range h.slots {
 		if err := h.hash(pos, s.off); err != nil {
 			h.err = err
 			return
 		}
-		for !h.isDone(i) {
-			select {
-			case <-h.wake:
-			case <-h.stop:
-				h.err = errSidecarStopped
-				return
-			}
+		if err := h.follow(i, s); err != nil {
+			h.err = err
+			return
 		}
-		pos = s.off // its bytes are hashed with what follows, up to the next gap
+		pos = s.off + s.desc.Size
 	}
 	if err := h.hash(pos, h.vols.total); err != nil {
 		h.err = err
 	}
+}
+
+// follow hashes slot i as its push writes it and returns when the slot is
+// complete and hashed.
+func (h *sidecarHasher) follow(i int, s *slot) error {
+	var saved [][]byte // the volumes' hash states at the slot's start, saved before its first bytes are hashed
+	first, _ := h.vols.locate(s.off)
+	last, _ := h.vols.locate(s.off + s.desc.Size - 1)
+	var hashed int64
+	attempt := h.progressOf(i).attempt
+	for {
+		p := h.progressOf(i)
+		if p.attempt != attempt {
+			if err := h.restore(first, saved); err != nil {
+				return err
+			}
+			hashed, attempt = 0, p.attempt
+		}
+		if hashed < p.written {
+			if saved == nil {
+				var err error
+				if saved, err = h.save(first, last); err != nil {
+					return err
+				}
+			}
+			if err := h.hash(s.off+hashed, s.off+p.written); err != nil {
+				return err
+			}
+			hashed = p.written
+			continue // the attempt may have failed while its bytes were read
+		}
+		if p.done {
+			return nil
+		}
+		h.set(func() { h.idle = true })
+		select {
+		case <-h.wake:
+		case <-h.stop:
+			return errSidecarStopped
+		}
+		h.set(func() { h.idle = false })
+	}
+}
+
+// save returns the hash states of volumes first to last.
+func (h *sidecarHasher) save(first, last int) ([][]byte, error) {
+	var states [][]byte
+	for _, sum := range h.sums[first : last+1] {
+		b, err := sum.(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("saving the sidecar's hash state: %w", err)
+		}
+		states = append(states, b)
+	}
+	return states, nil
+}
+
+// restore sets the hash states of the volumes from first on to states
+// (nothing was hashed when states is nil).
+func (h *sidecarHasher) restore(first int, states [][]byte) error {
+	for k, b := range states {
+		if err := h.sums[first+k].(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("restoring the sidecar's hash state: %w", err)
+		}
+	}
+	return nil
 }
 
 // hash feeds the bundle's bytes [from, to) to the volumes' hashes.
@@ -131,6 +267,7 @@ func (h *sidecarHasher) hash(from, to int64) error {
 		}
 		h.sums[i].Write(buf[:n])
 		from += n
+		h.set(func() { h.hashedTo = from })
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -209,3 +210,136 @@ func (b *blobsOnly) Push(ctx context.Context, repo string, d v1.Descriptor, r io
 }
 
 func (b *blobsOnly) Tag(context.Context, oci.Ref, v1.Descriptor) error { return nil }
+
+// TestSidecarFollowsAFailedPush: the hasher hashes a blob as it is written,
+// so it has hashed part of a push that then fails its digest check; it goes
+// back to the blob's start, across volumes, and the sidecar lists what the
+// files hold once the blob is pushed again.
+func TestSidecarFollowsAFailedPush(t *testing.T) {
+	ctx := t.Context()
+	set := testimage.Corpus(3, 16<<20)
+	path := filepath.Join(t.TempDir(), "retried.tar")
+	w, err := Create(path, CreateOptions{VolumeSize: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(ctx, contentsOf(t, set)); err != nil {
+		t.Fatal(err)
+	}
+	var s *slot // the first blob of more than two copy steps; those before it are pushed
+	for _, c := range w.side.slots {
+		if c.desc.Size > 2*bufSize {
+			s = c
+			break
+		}
+	}
+	if s == nil {
+		t.Fatal("no blob of more than two copy steps")
+	}
+	if first, _ := w.vols.locate(s.off); first == len(w.vols.files)-1 {
+		t.Fatal("the blob does not span volumes")
+	}
+	if _, err := set.Push(ctx, &slotsBefore{Writer: w, off: s.off}, ""); err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Repeat([]byte{0xa5}, int(s.desc.Size))
+	hashed := func() bool {
+		w.side.mu.Lock()
+		defer w.side.mu.Unlock()
+		return w.side.hashedTo > s.off
+	}
+	// The first step of wrong bytes is written; the rest comes once the
+	// hasher has hashed some of it.
+	r := io.MultiReader(bytes.NewReader(bad[:bufSize]), readerFunc(func(p []byte) (int, error) {
+		for deadline := time.Now().Add(10 * time.Second); !hashed(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Error("the hasher did not hash the blob's first bytes while the push went on")
+				break
+			}
+		}
+		return 0, io.EOF
+	}), bytes.NewReader(bad[bufSize:]))
+	if err := w.Push(ctx, "", s.desc, r); !errors.Is(err, oci.ErrDigestMismatch) {
+		t.Fatalf("push of wrong bytes: %v, want a digest mismatch", err)
+	}
+	vols := pushAndClose(t, w, set)
+	checkSidecarFile(t, path, vols)
+}
+
+// slotsBefore pushes only what the layout puts before off.
+type slotsBefore struct {
+	*Writer
+	off int64
+}
+
+func (b *slotsBefore) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Reader) error {
+	if b.lay.slots[d.Digest].off >= b.off {
+		return nil
+	}
+	return b.Writer.Push(ctx, repo, d, r)
+}
+
+func (b *slotsBefore) Tag(context.Context, oci.Ref, v1.Descriptor) error { return nil }
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestPushesWaitForTheHasher: a push that runs more than lagLimit ahead of a
+// hasher with bytes to hash waits for it; a hasher that itself waits for a
+// push holds nothing back, so blobs pushed one at a time in reverse order
+// finish.
+func TestPushesWaitForTheHasher(t *testing.T) {
+	h := &sidecarHasher{}
+	h.moved.L = &h.mu
+	returned := make(chan struct{})
+	go func() {
+		h.await(lagLimit + 100)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+		t.Fatal("a push more than lagLimit ahead of a busy hasher did not wait")
+	case <-time.After(20 * time.Millisecond):
+	}
+	h.set(func() { h.hashedTo = 100 })
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the push still waits with the hasher within lagLimit")
+	}
+	h.set(func() { h.idle = true })
+	h.await(10 * lagLimit) // returns: the hasher waits for a push
+
+	defer func(l int64) { lagLimit = l }(lagLimit)
+	lagLimit = 4 << 10
+	set := testimage.Corpus(4, 1<<20)
+	path := filepath.Join(t.TempDir(), "reversed.tar")
+	w, err := Create(path, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(t.Context(), contentsOf(t, set)); err != nil {
+		t.Fatal(err)
+	}
+	rev := slices.Clone(set)
+	slices.Reverse(rev)
+	done := make(chan error, 1)
+	go func() {
+		_, err := rev.Push(t.Context(), w, "")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("pushes in reverse order wait for a hasher that waits for them")
+	}
+	vols, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSidecarFile(t, path, vols)
+}

@@ -519,13 +519,16 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 	err := w.write(ctx, s, r)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.inflight, d.Digest)
-	close(ch)
 	if err == nil {
 		if _, jerr := fmt.Fprintf(w.journal, "%s %d\n", d.Digest, d.Size); jerr != nil {
 			err = fmt.Errorf("writing the journal %s: %w", journalName(w.path), jerr)
 		}
 	}
+	if err != nil {
+		w.side.failed(d.Digest) // before another push may start over
+	}
+	delete(w.inflight, d.Digest)
+	close(ch)
 	if err != nil {
 		return w.fail("push", repo, d.Digest, err)
 	}
@@ -538,8 +541,9 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 // writeback at once (startWriteback).
 const writebackStep = 8 << 20
 
-// write streams r into slot s, hashing as it goes, and starts the kernel's
-// writeback of what it wrote every writebackStep bytes.
+// write streams r into slot s, hashing as it goes, tells the sidecar hasher
+// how far it has come, and starts the kernel's writeback of what it wrote
+// every writebackStep bytes.
 func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 	// The copy engine hands over a reader that verifies already; VerifyReader
 	// returns it as it is, so the bytes are hashed once on their way in.
@@ -560,10 +564,12 @@ func (w *Writer) write(ctx context.Context, s *slot, r io.Reader) error {
 			if n+int64(k) > s.desc.Size {
 				return fmt.Errorf("%w: more than the %d bytes laid out", oci.ErrSizeMismatch, s.desc.Size)
 			}
+			w.side.await(s.off + n + int64(k))
 			if _, err := w.vols.WriteAt(buf[:k], s.off+n); err != nil {
 				return fmt.Errorf("writing bundle %s: %w", w.path, err)
 			}
 			n += int64(k)
+			w.side.wrote(s.desc.Digest, n)
 			// Let the disk work while the blobs arrive, not all in Close's fsync.
 			if n-flushed >= writebackStep || n == s.desc.Size {
 				w.vols.startWriteback(s.off+flushed, n-flushed)
