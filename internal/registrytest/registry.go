@@ -122,7 +122,7 @@ func New(t testing.TB, opts ...Option) *Registry {
 	}
 	r.app = app
 
-	var h http.Handler = app
+	h := serve.Handler(app, cfg)
 	if s.wrap != nil {
 		h = s.wrap(h)
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -442,5 +443,76 @@ func TestQuietLogging(t *testing.T) {
 	logrus.WithField("http.response.status", 500).Error("response completed with error")
 	if got := logs.String(); !strings.Contains(got, "status=500") {
 		t.Fatalf("a 500 was not logged: %q", got)
+	}
+}
+
+// TestBlobFromFile: on filesystem storage ferry serve sends a blob's body from its file
+// (blobfile.go), and only where distribution answers with the whole blob: authorization,
+// the repository's link to the blob and ranges stay distribution's.
+func TestBlobFromFile(t *testing.T) {
+	s := start(t, serve.Options{Root: t.TempDir(), Htpasswd: writeHtpasswd(t, "alice", "s3cret")})
+	img, err := push(t, ref(t, s, "acme/api:1"), remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := layers[0].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layers[0].Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	get := func(repo string, auth bool, header ...string) (int, http.Header, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.URL()+"/v2/"+repo+"/blobs/"+d.String(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth {
+			req.SetBasicAuth("alice", "s3cret")
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header, body
+	}
+
+	status, h, body := get("acme/api", true)
+	if status != http.StatusOK || !bytes.Equal(body, want) {
+		t.Errorf("GET: %d, %d bytes; want 200 and the layer's %d bytes", status, len(body), len(want))
+	}
+	if h.Get("Docker-Content-Digest") != d.String() || h.Get("Content-Length") != fmt.Sprint(len(want)) || h.Get("Etag") != `"`+d.String()+`"` {
+		t.Errorf("GET: headers %v", h)
+	}
+	if status, _, body := get("acme/api", true, "Range", "bytes=10-19"); status != http.StatusPartialContent || !bytes.Equal(body, want[10:20]) {
+		t.Errorf("GET of a range: %d, %q; want 206 and %q", status, body, want[10:20])
+	}
+	if status, _, _ := get("acme/api", true, "If-None-Match", `"`+d.String()+`"`); status != http.StatusNotModified {
+		t.Errorf("GET with If-None-Match: %d, want 304", status)
+	}
+	if status, _, body := get("acme/api", false); status != http.StatusUnauthorized || bytes.Contains(body, want[:64]) {
+		t.Errorf("GET without credentials: %d, %d bytes; want 401 without the blob", status, len(body))
+	}
+	if status, _, body := get("acme/other", true); status != http.StatusNotFound || bytes.Contains(body, want[:64]) {
+		t.Errorf("GET from a repository the blob is not linked into: %d, %d bytes; want 404 without the blob", status, len(body))
 	}
 }

@@ -79,13 +79,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
-	var h http.Handler = app
-	if len(s.cfg.HTTP.Headers) > 0 {
-		h = withHeaders(h, s.cfg.HTTP.Headers)
-	}
 	s.app, s.ln = app, ln
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler:           Handler(app, s.cfg),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -99,6 +95,20 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// Handler returns app, the registry NewApp made for cfg, as ferry serve answers with it:
+// blob bodies from their files when cfg's storage is plain files (see withBlobFiles), and
+// cfg's http.headers on every response.
+func Handler(app http.Handler, cfg *configuration.Configuration) http.Handler {
+	h := app
+	if root := blobFileRoot(cfg); root != "" {
+		h = withBlobFiles(h, root)
+	}
+	if len(cfg.HTTP.Headers) > 0 {
+		h = withHeaders(h, cfg.HTTP.Headers)
+	}
+	return h
 }
 
 // withHeaders adds http.headers from the configuration to every response, as distribution's
