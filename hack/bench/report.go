@@ -325,7 +325,7 @@ var caseTitle = map[string]string{
 func renderMarkdown(rep *Report) string {
 	var b strings.Builder
 	m := rep.Machine
-	fmt.Fprintf(&b, "Run of %s, %d runs per case (median shown), tools in rotating order, target registry emptied before every copy and import.\n\n", rep.Date, rep.Runs)
+	fmt.Fprintf(&b, "Run of %s, %d runs per case (median shown; the re-run %d times a run), tools in rotating order, target registry emptied before every copy and import.\n\n", rep.Date, rep.Runs, rerunSamples)
 	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %.1f GiB memory, Linux %s, %s; load average %s at the start, %s at the end; the whole bench took %.0f s.\n",
 		m.CPUs, m.CPUModel, m.MemoryGiB, m.Kernel, m.Go, rep.LoadBefore, rep.LoadAfter, rep.Seconds)
 	c := rep.Corpus
