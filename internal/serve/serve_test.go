@@ -450,8 +450,19 @@ func TestQuietLogging(t *testing.T) {
 // (blobfile.go), and only where distribution answers with the whole blob: authorization,
 // the repository's link to the blob and ranges stay distribution's.
 func TestBlobFromFile(t *testing.T) {
-	s := start(t, serve.Options{Root: t.TempDir(), Htpasswd: writeHtpasswd(t, "alice", "s3cret")})
-	img, err := push(t, ref(t, s, "acme/api:1"), remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}))
+	t.Run("http", func(t *testing.T) { testBlobFromFile(t, serve.Options{}, http.DefaultTransport) })
+	t.Run("https", func(t *testing.T) {
+		certFile, keyFile, pool := selfSigned(t)
+		testBlobFromFile(t, serve.Options{TLSCert: certFile, TLSKey: keyFile}, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
+	})
+}
+
+func testBlobFromFile(t *testing.T, o serve.Options, tr http.RoundTripper) {
+	o.Root, o.Htpasswd = t.TempDir(), writeHtpasswd(t, "alice", "s3cret")
+	s := start(t, o)
+	client := &http.Client{Transport: tr}
+	defer client.CloseIdleConnections()
+	img, err := push(t, ref(t, s, "acme/api:1"), remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}), remote.WithTransport(tr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +495,7 @@ func TestBlobFromFile(t *testing.T) {
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
