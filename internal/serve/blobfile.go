@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/distribution/distribution/v3/configuration"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Serving a blob's bytes from its file.
@@ -65,24 +66,11 @@ func blobFile(root string, r *http.Request) (string, bool) {
 	if i < 0 || !strings.HasPrefix(r.URL.Path, "/v2/") {
 		return "", false
 	}
-	dgst := r.URL.Path[i+len("/blobs/"):]
-	hex, ok := strings.CutPrefix(dgst, "sha256:")
-	if !ok || !isLowerHex(hex, 64) {
+	d, err := v1.NewHash(r.URL.Path[i+len("/blobs/"):]) // sha256 and 64 lower-case hex digits, or an error
+	if err != nil {
 		return "", false
 	}
-	return filepath.Join(root, "sha256", hex[:2], hex, "data"), true
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	return filepath.Join(root, d.Algorithm, d.Hex[:2], d.Hex, "data"), true
 }
 
 // errBodySent stops distribution's copy of a body blobFileWriter sent
@@ -126,13 +114,18 @@ func (w *blobFileWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// minFileBody is the smallest blob sent from its file. distribution has
+// read a small blob whole before its first write, which carries it in a
+// few system calls; opening the file again would cost more than it saves.
+const minFileBody = 256 << 10
+
 // sendFile copies the whole file to the response and reports whether it
-// wrote anything: when the file cannot be opened or its size is not the
-// Content-Length distribution set, nothing is written and distribution
-// goes on with its own reader.
+// wrote anything: when the blob is small, the file cannot be opened or its
+// size is not the Content-Length distribution set, nothing is written and
+// distribution goes on with its own reader.
 func (w *blobFileWriter) sendFile() (bool, error) {
 	want, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64)
-	if err != nil {
+	if err != nil || want < minFileBody {
 		return false, nil
 	}
 	f, err := os.Open(w.file)

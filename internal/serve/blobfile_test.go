@@ -58,6 +58,15 @@ func TestBlobFiles(t *testing.T) {
 	}
 	fromDriver := bytes.Repeat([]byte("through the driver"), len(file)/18+1)[:len(file)]
 	blobURL := "/v2/library/app/blobs/sha256:" + hx
+	small := file[:1000]
+	smallSum := sha256.Sum256(small)
+	smallHex := hex.EncodeToString(smallSum[:])
+	if err := os.MkdirAll(filepath.Join(root, "sha256", smallHex[:2], smallHex), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sha256", smallHex[:2], smallHex, "data"), small, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name     string
@@ -72,10 +81,11 @@ func TestBlobFiles(t *testing.T) {
 		{name: "whole blob", url: blobURL, status: 200, body: fromDriver, want: file, fromFile: true},
 		{name: "a range is distribution's", url: blobURL, header: http.Header{"Range": {"bytes=0-9"}}, status: 206, body: fromDriver[:10], want: fromDriver[:10]},
 		{name: "an error is distribution's", url: blobURL, status: 404, body: []byte(`{"errors":[]}`), want: []byte(`{"errors":[]}`)},
-		{name: "a size that differs is distribution's", url: blobURL, status: 200, body: fromDriver[:1000], want: fromDriver[:1000]},
+		{name: "a size that differs is distribution's", url: blobURL, status: 200, body: fromDriver[:minFileBody+1], want: fromDriver[:minFileBody+1]},
 		{name: "a missing file is distribution's", url: "/v2/library/app/blobs/sha256:" + hex.EncodeToString(make([]byte, 32)), status: 200, body: fromDriver, want: fromDriver},
 		{name: "another digest algorithm is distribution's", url: "/v2/library/app/blobs/sha512:" + hx + hx, status: 200, body: fromDriver, want: fromDriver},
 		{name: "a manifest is distribution's", url: "/v2/library/app/manifests/sha256:" + hx, status: 200, body: fromDriver, want: fromDriver},
+		{name: "a small blob is distribution's", url: "/v2/library/app/blobs/sha256:" + smallHex, status: 200, body: fromDriver[:len(small)], want: fromDriver[:len(small)]},
 		{name: "HEAD", method: http.MethodHead, url: blobURL, status: 200, body: fromDriver, want: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

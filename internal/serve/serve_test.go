@@ -462,7 +462,11 @@ func testBlobFromFile(t *testing.T, o serve.Options, tr http.RoundTripper) {
 	s := start(t, o)
 	client := &http.Client{Transport: tr}
 	defer client.CloseIdleConnections()
-	img, err := push(t, ref(t, s, "acme/api:1"), remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}), remote.WithTransport(tr))
+	img, err := random.Image(1<<20, 1) // above the size sent from files
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = remote.Write(ref(t, s, "acme/api:1"), img, remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}), remote.WithTransport(tr))
 	if err != nil {
 		t.Fatal(err)
 	}
