@@ -112,7 +112,8 @@ func TestSidecarHashedWhileWriting(t *testing.T) {
 // the end of the bundle as soon as the last blob arrives, before a manifest
 // is pushed; they still count as missing until pushed, and the bundle's
 // bytes are those of one written without them. Data that is not what the
-// layout holds is not written.
+// layout holds is not written, and a push of wrong bytes for content in
+// place does not overwrite it.
 func TestKnownContentWrittenAtBegin(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -150,6 +151,24 @@ func TestKnownContentWrittenAtBegin(t *testing.T) {
 	}
 	if err := w.Begin(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+	// A push of other bytes for content in place fails and leaves it as it is.
+	for _, e := range c.Entries {
+		if !e.Manifest || e.Descriptor.Digest == bad {
+			continue
+		}
+		wrong := bytes.Repeat([]byte{'y'}, len(e.Data))
+		if err := w.Push(ctx, "", e.Descriptor, bytes.NewReader(wrong)); !errors.Is(err, oci.ErrDigestMismatch) {
+			t.Fatalf("push of wrong bytes over a manifest in place: %v, want a digest mismatch", err)
+		}
+		got := make([]byte, len(e.Data))
+		if _, err := w.vols.ReadAt(got, w.lay.slots[e.Descriptor.Digest].off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, e.Data) {
+			t.Fatal("a failed push overwrote a manifest written at Begin")
+		}
+		break
 	}
 	blobs := &blobsOnly{Writer: w}
 	if _, err := set.Push(ctx, blobs, ""); err != nil {

@@ -87,6 +87,7 @@ type Writer struct {
 	done     map[v1.Hash]bool
 	inflight map[v1.Hash]chan struct{}
 	leftOut  map[v1.Hash]HeldBlob
+	known    map[v1.Hash]bool // written by Begin from the plan's bytes (writeKnown)
 	resumed  Resumed
 	closed   bool
 	side     *sidecarHasher // hashes the volumes for the sidecar while they are written
@@ -207,9 +208,11 @@ func (w *Writer) Begin(ctx context.Context, c Contents) error {
 // blobs in OCM's order but are pushed after them; written now, they no
 // longer hold the sidecar hasher back until the last blob arrives. They
 // stay out of the journal and of w.done until pushed, so the engine treats
-// them as it does any other write (a push writes the same bytes again).
+// them as it does any other write; their push checks the bytes it is sent
+// and writes nothing, so bytes that fail the check never overwrite them.
 func (w *Writer) writeKnown(entries []Entry) (map[v1.Hash]bool, error) {
 	inPlace := maps.Clone(w.done)
+	w.known = map[v1.Hash]bool{}
 	for _, e := range entries {
 		d := e.Descriptor
 		s, ok := w.lay.slots[d.Digest]
@@ -226,6 +229,7 @@ func (w *Writer) writeKnown(entries []Entry) (map[v1.Hash]bool, error) {
 			return nil, fmt.Errorf("writing bundle %s: %w", w.path, err)
 		}
 		inPlace[d.Digest] = true
+		w.known[d.Digest] = true
 	}
 	return inPlace, nil
 }
@@ -386,6 +390,15 @@ func jobs(n int) int {
 	return n
 }
 
+// check reads r to its end and fails unless it is d's content.
+func check(ctx context.Context, d v1.Descriptor, r io.Reader) error {
+	vr, err := oci.VerifyReader(r, d)
+	if err != nil {
+		return err
+	}
+	return copyCtx(ctx, io.Discard, vr)
+}
+
 // hashes reports whether r's content hashes to h.
 func hashes(ctx context.Context, r io.Reader, h v1.Hash) (bool, error) {
 	hh, err := oci.NewHasher(h.Algorithm)
@@ -514,9 +527,15 @@ func (w *Writer) Push(ctx context.Context, repo string, d v1.Descriptor, r io.Re
 	}
 	ch := make(chan struct{})
 	w.inflight[d.Digest] = ch
+	known := w.known[d.Digest]
 	w.mu.Unlock()
 
-	err := w.write(ctx, s, r)
+	var err error
+	if known {
+		err = check(ctx, s.desc, r)
+	} else {
+		err = w.write(ctx, s, r)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err == nil {
