@@ -80,12 +80,14 @@ var errBodySent = errors.New("blob body sent from its file")
 // blobFileWriter is the response writer distribution answers a blob GET
 // through. At the first write of a 200 answer's body it sends the blob's
 // file instead, when the file has the length distribution announced, and
-// fails the writes that follow so that distribution stops reading.
+// fails the writes that follow so that distribution stops reading. When it
+// does not, the body is distribution's to the end.
 type blobFileWriter struct {
 	http.ResponseWriter
-	file   string
-	status int
-	sent   bool
+	file    string
+	status  int
+	decided bool // the first write of the body came
+	sent    bool // and the file went in its place
 }
 
 func (w *blobFileWriter) WriteHeader(code int) {
@@ -102,7 +104,8 @@ func (w *blobFileWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	if w.status == http.StatusOK && len(p) > 0 {
+	if w.status == http.StatusOK && len(p) > 0 && !w.decided {
+		w.decided = true
 		if sent, err := w.sendFile(); sent {
 			w.sent = true
 			if err == nil {

@@ -25,6 +25,7 @@ type fakeBlobServer struct {
 	copyErr error
 	writes  int
 	done    chan struct{} // closed when ServeHTTP returns
+	written func()        // called after the first write, if set
 }
 
 func (f *fakeBlobServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +43,9 @@ func (f *fakeBlobServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.writes++
+		if f.writes == 1 && f.written != nil {
+			f.written()
+		}
 		rest = rest[n:]
 	}
 }
@@ -70,6 +74,18 @@ func TestBlobFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A file that turns up while distribution sends a blob's body.
+	lateHex := hex.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	late := filepath.Join(root, "sha256", lateHex[:2], lateHex, "data")
+	turnUp := func() {
+		if err := os.MkdirAll(filepath.Dir(late), 0o755); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(late, file, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+
 	for _, tc := range []struct {
 		name     string
 		method   string
@@ -79,19 +95,21 @@ func TestBlobFiles(t *testing.T) {
 		body     []byte // what distribution writes
 		want     []byte // what the client gets
 		fromFile bool
+		written  func()
 	}{
 		{name: "whole blob", url: blobURL, status: 200, body: fromDriver, want: file, fromFile: true},
 		{name: "a range is distribution's", url: blobURL, header: http.Header{"Range": {"bytes=0-9"}}, status: 206, body: fromDriver[:10], want: fromDriver[:10]},
 		{name: "an error is distribution's", url: blobURL, status: 404, body: []byte(`{"errors":[]}`), want: []byte(`{"errors":[]}`)},
 		{name: "a size that differs is distribution's", url: blobURL, status: 200, body: fromDriver[:minFileBody+1], want: fromDriver[:minFileBody+1]},
 		{name: "a missing file is distribution's", url: "/v2/library/app/blobs/sha256:" + hex.EncodeToString(make([]byte, 32)), status: 200, body: fromDriver, want: fromDriver},
+		{name: "a file that turns up midway is not spliced in", url: "/v2/library/app/blobs/sha256:" + lateHex, status: 200, body: fromDriver, want: fromDriver, written: turnUp},
 		{name: "another digest algorithm is distribution's", url: "/v2/library/app/blobs/sha512:" + hx + hx, status: 200, body: fromDriver, want: fromDriver},
 		{name: "a manifest is distribution's", url: "/v2/library/app/manifests/sha256:" + hx, status: 200, body: fromDriver, want: fromDriver},
 		{name: "a small blob is distribution's", url: "/v2/library/app/blobs/sha256:" + smallHex, status: 200, body: fromDriver[:len(small)], want: fromDriver[:len(small)]},
 		{name: "HEAD", method: http.MethodHead, url: blobURL, status: 200, body: fromDriver, want: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			next := &fakeBlobServer{status: tc.status, body: tc.body, done: make(chan struct{})}
+			next := &fakeBlobServer{status: tc.status, body: tc.body, done: make(chan struct{}), written: tc.written}
 			srv := httptest.NewServer(withBlobFiles(next, root))
 			defer srv.Close()
 			method := tc.method
