@@ -91,9 +91,8 @@ func (o Options) policy() (transfer.DriftOptions, error) {
 
 // gate runs the drift gate on plan before anything is written to dst: it
 // stops the run (a *transfer.DriftError), or changes the plan as the
-// options say, and returns the drifted tags.
-// gate runs the drift gate on dst, read and written through store (dst's
-// own, or a transfer.Lookahead over it).
+// options say, and returns the drifted tags. It reads dst through store
+// (dst's own store, or a transfer.Lookahead over it).
 func (o Options) gate(ctx context.Context, plan *ocmtransfer.Plan, dst *repository.Repository, store oci.Store) ([]transfer.TagCheck, error) {
 	d, err := o.policy()
 	if err != nil {
