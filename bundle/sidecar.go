@@ -49,7 +49,6 @@ type sidecarHasher struct {
 	hashedTo int64         // the bundle is hashed up to here
 	idle     bool          // the hasher waits for a push
 	over     bool          // the hasher has returned
-	waiting  int           // pushes waiting in await
 
 	sums   []hash.Hash // one per volume
 	err    error
@@ -142,9 +141,7 @@ func (h *sidecarHasher) await(end int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for !h.idle && !h.over && end-h.hashedTo > lagLimit {
-		h.waiting++
 		h.moved.Wait()
-		h.waiting--
 	}
 }
 
@@ -153,9 +150,7 @@ func (h *sidecarHasher) await(end int64) {
 func (h *sidecarHasher) set(f func()) {
 	h.mu.Lock()
 	f()
-	if h.waiting > 0 {
-		h.moved.Broadcast()
-	}
+	h.moved.Broadcast() // next to nothing when no push waits
 	h.mu.Unlock()
 }
 
