@@ -36,6 +36,9 @@ var (
 	// ErrIncomplete: the bundle cannot be finished because content it was
 	// laid out for was never pushed.
 	ErrIncomplete = errors.New("bundle incomplete")
+	// ErrNoSpace: the disk has no room for the bundle; nothing was fetched
+	// and the partial files are removed.
+	ErrNoSpace = errors.New("not enough free space for the bundle")
 )
 
 // CreateOptions tune Create. The zero value writes one file, from scratch.
@@ -281,21 +284,25 @@ func (w *Writer) openFiles(ctx context.Context, lay *layout, names []string, siz
 		return nil, fmt.Errorf("creating bundle %s: %w", w.path, err)
 	}
 	// Afresh: truncate whatever an older run left (Create refused it unless
-	// Resume was set).
+	// Resume was set), and reserve the bundle's space.
 	files := make([]*os.File, len(names))
+	err = nil
 	for i, n := range names {
-		f, err := os.OpenFile(partialName(n), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err == nil {
-			err = f.Truncate(sizes[i])
+		if files[i], err = os.OpenFile(partialName(n), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
+			break
 		}
-		if err != nil {
+	}
+	if err == nil {
+		err = reserve(files, sizes)
+	}
+	if err != nil {
+		closeAll(files)
+		for i, f := range files { // they hold nothing yet
 			if f != nil {
-				f.Close()
+				os.Remove(partialName(names[i]))
 			}
-			closeAll(files)
-			return nil, fmt.Errorf("creating bundle %s: %w", w.path, err)
 		}
-		files[i] = f
+		return nil, fmt.Errorf("creating bundle %s: %w", w.path, err)
 	}
 	w.vols = newVolumeSet(files, names, sizes)
 	j, err := os.OpenFile(journalName(w.path), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)

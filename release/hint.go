@@ -141,6 +141,8 @@ func BundleCreateHint(err error, file string) error {
 		return WithHint(err, "an earlier create of %s stopped: add --resume to continue it, or delete %s.partial* to start afresh", file, file)
 	case errors.Is(err, fs.ErrExist):
 		return WithHint(err, "the bundle exists already: remove it or choose another -o")
+	case errors.Is(err, bundle.ErrNoSpace):
+		return WithHint(err, "nothing was fetched: make room on that disk, or write the bundle to a larger one with -o")
 	case errors.Is(err, bundle.ErrPlanChanged):
 		return WithHint(err, "the source or the options changed since the partial bundle was started: delete %s.partial* and create it again", file)
 	case errors.As(err, &re):

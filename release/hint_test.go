@@ -101,6 +101,7 @@ func TestBundleCreateHint(t *testing.T) {
 		{bundle.ErrPartialExists, "add --resume to continue it, or delete r.tar.partial*"},
 		{fs.ErrExist, "the bundle exists already"},
 		{bundle.ErrPlanChanged, "delete r.tar.partial* and create it again"},
+		{fmt.Errorf("creating bundle r.tar: %w: it needs 1.0 GiB", bundle.ErrNoSpace), "nothing was fetched: make room"},
 		{&RunError{Err: errors.New("cut")}, "run the same command with --resume"},
 		{component.ErrNoSignature, "ferry component sign"},
 	} {
